@@ -1,0 +1,188 @@
+//! The emails of SPEC §7 as values: the edge function sends them, `rsos render` shows them.
+//! Texts are plain; every user-supplied value is already normalised to one line (the summary
+//! excepted, which sits in the body only), so no user text can start a header.
+
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+
+use crate::clock::ServiceTimes;
+use crate::request::Field;
+use crate::ruleset::Ruleset;
+use crate::verdict::{Assessment, Outcome, WarningCode};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EmailKind {
+    Forward,
+    Acknowledgement,
+    Guidance,
+}
+
+/// One email to send. Field order is the wire order of `rsos render`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Email {
+    pub kind: EmailKind,
+    pub to: String,
+    pub reply_to: Option<String>,
+    pub subject: String,
+    pub text: String,
+}
+
+/// What the sender adds to a request: its tracking ID and times, as they read in an email.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stamp {
+    pub tracking_id: String,
+    pub received: String,
+    pub respond_by: String,
+    pub next_follow_up: String,
+}
+
+impl Stamp {
+    pub fn new(tracking_id: String, times: &ServiceTimes) -> Stamp {
+        let show = |t: &chrono::DateTime<chrono_tz::Tz>| {
+            t.format("%A, %B %-d, %Y, %-I:%M %p %Z").to_string()
+        };
+        Stamp {
+            tracking_id,
+            received: show(&times.received),
+            respond_by: show(&times.respond_by),
+            next_follow_up: times
+                .follow_ups
+                .first()
+                .map_or_else(String::new, show),
+        }
+    }
+
+    /// Fixed stand-ins, for showing emails before a request is received.
+    pub fn placeholders() -> Stamp {
+        Stamp {
+            tracking_id: "RSOS-YYYYMMDD-XXXXXXXX".into(),
+            received: "<received>".into(),
+            respond_by: "<respond by>".into(),
+            next_follow_up: "<next follow-up>".into(),
+        }
+    }
+}
+
+/// The emails a request causes: forward + acknowledgement when forwarded, a guidance reply
+/// when out of scope (only to a valid address), nothing when it needs changes.
+pub fn emails(assessment: &Assessment, ruleset: &Ruleset, mailbox: &str, stamp: &Stamp) -> Vec<Email> {
+    match assessment.verdict.outcome {
+        Outcome::Forward => vec![
+            forward(assessment, ruleset, mailbox, stamp),
+            acknowledgement(assessment, ruleset, mailbox, stamp),
+        ],
+        Outcome::OutOfScope if assessment.verdict.error_for(Field::AgentEmail).is_none() => {
+            guidance(assessment, ruleset).into_iter().collect()
+        }
+        Outcome::OutOfScope | Outcome::NeedsChanges => Vec::new(),
+    }
+}
+
+/// The request as the mailbox gets it, in the seed template's order.
+pub fn forward(assessment: &Assessment, ruleset: &Ruleset, mailbox: &str, stamp: &Stamp) -> Email {
+    let r = &assessment.request;
+    let v = &assessment.verdict;
+    let plan = ruleset
+        .line_of_business(&r.line_of_business)
+        .map_or(r.line_of_business.as_str(), |l| l.label.as_str());
+    let topic = ruleset
+        .topic(&r.topic)
+        .map_or(r.topic.as_str(), |t| t.label.as_str());
+    let mut text = String::new();
+    // Writing to a String cannot fail.
+    let _ = writeln!(text, "Agent Name: {}", r.agent_name);
+    let _ = writeln!(text, "Agent SAN: {}", r.agent_san);
+    let _ = writeln!(text, "Member ID #: {}", r.member_id);
+    let _ = writeln!(
+        text,
+        "Member Name in question: {} {}",
+        r.member_first_name, r.member_last_name
+    );
+    let _ = writeln!(
+        text,
+        "Reference #: {}",
+        r.reference_number.as_deref().unwrap_or("(none)")
+    );
+    let _ = writeln!(text, "Summary of issue:\n{}\n", r.summary);
+    let _ = writeln!(text, "Plan: {plan}");
+    let _ = writeln!(text, "Topic: {topic}");
+    let urgency = match (&v.urgent, &v.call_center) {
+        (true, Some(number)) => format!("URGENT (agent told to call {number})"),
+        (true, None) => "URGENT".to_string(),
+        (false, _) => "not urgent".to_string(),
+    };
+    let _ = writeln!(text, "Urgency: {urgency}");
+    for w in &v.warnings {
+        let note = match w.code {
+            WarningCode::MixedLinesOfBusiness => {
+                "summary names another line of business; the agent confirmed this request is about one"
+            }
+            WarningCode::PossibleOutOfScope => "summary may hold an out-of-scope question",
+            WarningCode::Urgent => continue,
+        };
+        let _ = writeln!(text, "Note: {note}");
+    }
+    let _ = writeln!(text, "Agent email: {}", r.agent_email);
+    let _ = writeln!(text, "Tracking ID: {}", stamp.tracking_id);
+    let _ = writeln!(text, "Received: {}", stamp.received);
+    let _ = writeln!(text, "Respond by: {}", stamp.respond_by);
+    let _ = write!(text, "Ruleset: {}", v.ruleset);
+    Email {
+        kind: EmailKind::Forward,
+        to: mailbox.to_string(),
+        reply_to: Some(r.agent_email.clone()),
+        subject: v.subject.clone().unwrap_or_default(),
+        text,
+    }
+}
+
+/// The seed's automatic response to the agent. Minimum necessary: no Member ID, no summary.
+pub fn acknowledgement(
+    assessment: &Assessment,
+    ruleset: &Ruleset,
+    mailbox: &str,
+    stamp: &Stamp,
+) -> Email {
+    let v = &assessment.verdict;
+    let mut text = String::from(ruleset.acknowledgement_text());
+    let _ = write!(
+        text,
+        "\n\nTracking ID: {}\nReceived: {}\nRespond by: {}\nNext follow-up: {}",
+        stamp.tracking_id, stamp.received, stamp.respond_by, stamp.next_follow_up
+    );
+    Email {
+        kind: EmailKind::Acknowledgement,
+        to: assessment.request.agent_email.clone(),
+        reply_to: Some(mailbox.to_string()),
+        subject: format!(
+            "{}{} [{}]",
+            ruleset.acknowledgement_subject_prefix(),
+            v.subject.as_deref().unwrap_or_default(),
+            stamp.tracking_id
+        ),
+        text,
+    }
+}
+
+/// Where an out-of-scope request goes instead. No member data; replies go to the right
+/// contact where the ruleset names one.
+pub fn guidance(assessment: &Assessment, ruleset: &Ruleset) -> Option<Email> {
+    let scope = assessment.verdict.out_of_scope.as_ref()?;
+    let mut text = format!(
+        "Thank you for contacting the {}. Your request was not sent to the mailbox because it is out of scope.\n\n{}",
+        ruleset.mailbox_name(),
+        scope.guidance
+    );
+    if let Some(contact) = &scope.contact {
+        let _ = write!(text, "\n\nContact: {contact}");
+    }
+    Some(Email {
+        kind: EmailKind::Guidance,
+        to: assessment.request.agent_email.clone(),
+        reply_to: scope.contact.clone(),
+        subject: format!("{}: where to send your request", ruleset.mailbox_name()),
+        text,
+    })
+}

@@ -1,0 +1,57 @@
+//! Every decision of RSOS intake, in one pure crate: validation and normalisation of a
+//! request, the canonical subject line, out-of-scope triage with guidance, urgency and the
+//! call-center number, the business-day service clock, tracking IDs and the email texts.
+//!
+//! Sans-IO, like rustls and quinn-proto: no clock, no I/O, no randomness, no platform code.
+//! The browser form, the Spin edge function and the `rsos` CLI are thin shells around it,
+//! so the same request gets the same verdict, byte for byte, everywhere.
+//!
+//! ```
+//! use rsos_rules::{assess, Outcome, Request, Ruleset};
+//!
+//! let request = Request {
+//!     line_of_business: "medicare".into(),
+//!     topic: "claims".into(),
+//!     agent_name: "Pat Agent".into(),
+//!     agent_san: "A12345".into(),
+//!     agent_email: "pat@agency.example".into(),
+//!     member_id: "H1234-5678".into(),
+//!     member_first_name: "John".into(),
+//!     member_last_name: "Smith".into(),
+//!     summary: "Claim for the March 3 office visit was denied as out of network.".into(),
+//!     ..Request::default()
+//! };
+//! let verdict = assess(&request, Ruleset::builtin()).verdict;
+//! assert_eq!(verdict.outcome, Outcome::Forward);
+//! assert_eq!(verdict.subject.as_deref(), Some("Smith, John Medicare"));
+//! ```
+//!
+//! The policy (contacts, word lists, holidays, phone numbers, limits, SLA values) is data:
+//! `ruleset/default.toml`, compiled in and replaceable with [`Ruleset::from_toml`].
+
+mod clock;
+mod email;
+#[cfg(feature = "json")]
+mod json;
+mod model;
+mod request;
+mod ruleset;
+mod tracking;
+mod verdict;
+mod words;
+
+pub use clock::{rfc3339, BusinessClock, ServiceTimes};
+pub use email::{acknowledgement, emails, forward, guidance, Email, EmailKind, Stamp};
+#[cfg(feature = "json")]
+pub use json::MalformedRequest;
+pub use request::{is_mailbox_address, normalise, Field, NormalisedRequest, Request};
+pub use ruleset::{
+    Category, Limit, LineOfBusiness, Ruleset, RulesetError, SlaTargets, Topic, SUPPORTED_ZONES,
+};
+pub use tracking::tracking_id;
+pub use verdict::{
+    assess, Assessment, ErrorCode, FieldError, OutOfScope, Outcome, Verdict, Warning, WarningCode,
+};
+
+/// The built-in ruleset's TOML text, for `rsos ruleset` and as a starting point for edits.
+pub const DEFAULT_RULESET_TOML: &str = include_str!("../ruleset/default.toml");

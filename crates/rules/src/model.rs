@@ -1,0 +1,252 @@
+//! The ruleset file's shape, exactly as written in TOML.
+//!
+//! Shared with `build.rs` (through `#[path]`), which parses the built-in ruleset at build
+//! time and stores it as postcard bytes: so every type here must round-trip through a
+//! non-self-describing format (no `skip_serializing_if`, no untagged enums).
+//! Checks that need no other field live in `TryFrom` impls, so TOML errors point at the line.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RulesetFile {
+    pub version: NonEmpty,
+    pub time_zone: NonEmpty,
+    pub mailbox: NonEmpty,
+    pub mailbox_name: NonEmpty,
+    pub limits: Limits,
+    pub sla: Sla,
+    pub holidays: Holidays,
+    pub lines_of_business: Vec<LineOfBusinessEntry>,
+    pub topics: Vec<TopicEntry>,
+    pub out_of_scope: Vec<OutOfScopeEntry>,
+    pub urgency: Urgency,
+    pub acknowledgement: AcknowledgementEntry,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limit {
+    pub min: u32,
+    pub max: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    pub agent_name: Limit,
+    pub agent_san: Limit,
+    pub agent_email: Limit,
+    pub member_id: Limit,
+    pub member_name: Limit,
+    pub reference_number: Limit,
+    pub summary: Limit,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sla {
+    pub respond_business_days: u32,
+    pub follow_up_business_days: u32,
+    #[serde(default)]
+    pub seasons: Vec<Season>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Season {
+    pub name: NonEmpty,
+    pub from: MonthDay,
+    pub to: MonthDay,
+    pub respond_business_days: u32,
+    pub follow_up_business_days: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Holidays {
+    pub observed: ObservedRule,
+    #[serde(default)]
+    pub add: Vec<IsoDate>,
+    #[serde(default)]
+    pub remove: Vec<IsoDate>,
+    pub rules: Vec<HolidayRule>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ObservedRule {
+    /// Saturday → the Friday before, Sunday → the Monday after (5 U.S.C. 6103 practice).
+    Federal,
+    /// The holiday is taken on its date, even on a weekend.
+    None,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HolidayRule {
+    pub name: NonEmpty,
+    pub month: u32,
+    #[serde(default)]
+    pub day: Option<u32>,
+    #[serde(default)]
+    pub weekday: Option<WeekdayName>,
+    /// 1 = first, 2 = second, …, -1 = last.
+    #[serde(default)]
+    pub nth: Option<i32>,
+    #[serde(default)]
+    pub since: Option<i32>,
+    #[serde(default)]
+    pub until: Option<i32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WeekdayName {
+    Monday,
+    Tuesday,
+    Wednesday,
+    Thursday,
+    Friday,
+    Saturday,
+    Sunday,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LineOfBusinessEntry {
+    pub code: Code,
+    pub label: NonEmpty,
+    #[serde(default)]
+    pub subject_label: Option<NonEmpty>,
+    #[serde(default)]
+    pub call_center: Option<NonEmpty>,
+    #[serde(default)]
+    pub out_of_scope: Option<Code>,
+    #[serde(default)]
+    pub names: Vec<Phrase>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TopicEntry {
+    pub code: Code,
+    pub label: NonEmpty,
+    #[serde(default)]
+    pub urgent: bool,
+    #[serde(default)]
+    pub out_of_scope: Option<Code>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutOfScopeEntry {
+    pub category: Code,
+    #[serde(default)]
+    pub contact: Option<NonEmpty>,
+    pub guidance: NonEmpty,
+    #[serde(default)]
+    pub words: Vec<Phrase>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Urgency {
+    pub words: Vec<Phrase>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcknowledgementEntry {
+    pub subject_prefix: String,
+    pub text: NonEmpty,
+}
+
+macro_rules! checked_string {
+    ($(#[$doc:meta])* $name:ident, $check:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(pub String);
+
+        impl TryFrom<String> for $name {
+            type Error = String;
+            fn try_from(value: String) -> Result<Self, String> {
+                let check: fn(&str) -> Result<(), String> = $check;
+                check(&value).map(|()| Self(value))
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> String {
+                value.0
+            }
+        }
+    };
+}
+
+checked_string!(
+    /// Text that must say something.
+    NonEmpty,
+    |s| if s.trim().is_empty() { Err("must not be empty".into()) } else { Ok(()) }
+);
+
+checked_string!(
+    /// A machine code such as `medicare` or `billing_premium`.
+    Code,
+    |s| {
+        let ok = !s.is_empty()
+            && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if ok { Ok(()) } else { Err(format!("`{s}` is not a code: use lowercase letters, digits and `_`")) }
+    }
+);
+
+checked_string!(
+    /// A word or phrase to find in a summary: lowercase, single spaces, starting and ending
+    /// with a letter or digit (whole-word matching needs clear ends).
+    Phrase,
+    |s| {
+        let ends_ok = s.chars().next().is_some_and(char::is_alphanumeric)
+            && s.chars().last().is_some_and(char::is_alphanumeric);
+        if !ends_ok {
+            return Err(format!("`{s}` must start and end with a letter or digit"));
+        }
+        if s.chars().any(|c| c.is_uppercase()) {
+            return Err(format!("`{s}` must be lowercase (matching ignores case)"));
+        }
+        if s.contains("  ") || s.chars().any(|c| c.is_whitespace() && c != ' ') {
+            return Err(format!("`{s}` must separate words with single spaces"));
+        }
+        Ok(())
+    }
+);
+
+checked_string!(
+    /// A calendar date written `YYYY-MM-DD`.
+    IsoDate,
+    |s| parse_numbers(s, 3).map(drop).ok_or_else(|| format!("`{s}` is not a date: write YYYY-MM-DD"))
+);
+
+checked_string!(
+    /// A day of the year written `MM-DD`.
+    MonthDay,
+    |s| match parse_numbers(s, 2).as_deref() {
+        Some([m, d]) if (1..=12).contains(m) && (1..=31).contains(d) => Ok(()),
+        _ => Err(format!("`{s}` is not a month and day: write MM-DD")),
+    }
+);
+
+/// Splits `2026-11-26` or `11-26` into its numbers.
+pub fn parse_numbers(s: &str, parts: usize) -> Option<Vec<i32>> {
+    let numbers: Vec<i32> = s
+        .split('-')
+        .map(|p| {
+            if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
+                None
+            } else {
+                p.parse().ok()
+            }
+        })
+        .collect::<Option<_>>()?;
+    (numbers.len() == parts).then_some(numbers)
+}

@@ -1,0 +1,393 @@
+//! The request an agent sends (SPEC §1), its normalisation and the per-field rules.
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::ruleset::Ruleset;
+use crate::verdict::ErrorCode;
+
+/// One request, as typed. Every text field may be missing or `null` in JSON: that is the
+/// same as empty, so the agent gets a `required` error for it rather than a malformed request.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Request {
+    #[serde(default, deserialize_with = "text_or_null")]
+    pub line_of_business: String,
+    #[serde(default, deserialize_with = "text_or_null")]
+    pub topic: String,
+    #[serde(default, deserialize_with = "text_or_null")]
+    pub agent_name: String,
+    #[serde(default, deserialize_with = "text_or_null")]
+    pub agent_san: String,
+    #[serde(default, deserialize_with = "text_or_null")]
+    pub agent_email: String,
+    #[serde(default, deserialize_with = "text_or_null")]
+    pub member_id: String,
+    #[serde(default, deserialize_with = "text_or_null")]
+    pub member_first_name: String,
+    #[serde(default, deserialize_with = "text_or_null")]
+    pub member_last_name: String,
+    #[serde(default, deserialize_with = "text_or_null")]
+    pub reference_number: String,
+    #[serde(default, deserialize_with = "text_or_null")]
+    pub summary: String,
+    #[serde(default, deserialize_with = "bool_or_null")]
+    pub confirm_single_line_of_business: bool,
+}
+
+fn text_or_null<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.unwrap_or_default())
+}
+
+fn bool_or_null<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    Ok(Option::<bool>::deserialize(d)?.unwrap_or_default())
+}
+
+/// The fields of a request, in the order of SPEC §1 (errors are reported in this order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Field {
+    LineOfBusiness,
+    Topic,
+    AgentName,
+    AgentSan,
+    AgentEmail,
+    MemberId,
+    MemberFirstName,
+    MemberLastName,
+    ReferenceNumber,
+    Summary,
+    ConfirmSingleLineOfBusiness,
+}
+
+impl Field {
+    pub const ALL: [Field; 11] = [
+        Field::LineOfBusiness,
+        Field::Topic,
+        Field::AgentName,
+        Field::AgentSan,
+        Field::AgentEmail,
+        Field::MemberId,
+        Field::MemberFirstName,
+        Field::MemberLastName,
+        Field::ReferenceNumber,
+        Field::Summary,
+        Field::ConfirmSingleLineOfBusiness,
+    ];
+
+    /// The JSON name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Field::LineOfBusiness => "line_of_business",
+            Field::Topic => "topic",
+            Field::AgentName => "agent_name",
+            Field::AgentSan => "agent_san",
+            Field::AgentEmail => "agent_email",
+            Field::MemberId => "member_id",
+            Field::MemberFirstName => "member_first_name",
+            Field::MemberLastName => "member_last_name",
+            Field::ReferenceNumber => "reference_number",
+            Field::Summary => "summary",
+            Field::ConfirmSingleLineOfBusiness => "confirm_single_line_of_business",
+        }
+    }
+
+    /// The label an agent sees, in the seed template's words where it has them.
+    pub fn label(self) -> &'static str {
+        match self {
+            Field::LineOfBusiness => "Plan",
+            Field::Topic => "Topic",
+            Field::AgentName => "Agent Name",
+            Field::AgentSan => "Agent SAN",
+            Field::AgentEmail => "Agent email",
+            Field::MemberId => "Member ID #",
+            Field::MemberFirstName => "Member first name",
+            Field::MemberLastName => "Member last name",
+            Field::ReferenceNumber => "Reference #",
+            Field::Summary => "Summary of issue",
+            Field::ConfirmSingleLineOfBusiness => "One line of business",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Field> {
+        Field::ALL.into_iter().find(|f| f.as_str() == name)
+    }
+
+    /// Whether the field is a single line of text (SPEC §1 normalisation).
+    fn single_line(self) -> bool {
+        !matches!(self, Field::Summary | Field::ConfirmSingleLineOfBusiness)
+    }
+}
+
+/// The request after normalisation: what the subject and the emails are made from.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct NormalisedRequest {
+    pub line_of_business: String,
+    pub topic: String,
+    pub agent_name: String,
+    pub agent_san: String,
+    pub agent_email: String,
+    pub member_id: String,
+    pub member_first_name: String,
+    pub member_last_name: String,
+    pub reference_number: Option<String>,
+    pub summary: String,
+    pub confirm_single_line_of_business: bool,
+}
+
+impl Request {
+    /// The raw text of a field (`""` for the confirmation box).
+    pub fn text(&self, field: Field) -> &str {
+        match field {
+            Field::LineOfBusiness => &self.line_of_business,
+            Field::Topic => &self.topic,
+            Field::AgentName => &self.agent_name,
+            Field::AgentSan => &self.agent_san,
+            Field::AgentEmail => &self.agent_email,
+            Field::MemberId => &self.member_id,
+            Field::MemberFirstName => &self.member_first_name,
+            Field::MemberLastName => &self.member_last_name,
+            Field::ReferenceNumber => &self.reference_number,
+            Field::Summary => &self.summary,
+            Field::ConfirmSingleLineOfBusiness => "",
+        }
+    }
+
+    /// Mutable access to a text field, for forms that edit by field name.
+    pub fn text_mut(&mut self, field: Field) -> Option<&mut String> {
+        Some(match field {
+            Field::LineOfBusiness => &mut self.line_of_business,
+            Field::Topic => &mut self.topic,
+            Field::AgentName => &mut self.agent_name,
+            Field::AgentSan => &mut self.agent_san,
+            Field::AgentEmail => &mut self.agent_email,
+            Field::MemberId => &mut self.member_id,
+            Field::MemberFirstName => &mut self.member_first_name,
+            Field::MemberLastName => &mut self.member_last_name,
+            Field::ReferenceNumber => &mut self.reference_number,
+            Field::Summary => &mut self.summary,
+            Field::ConfirmSingleLineOfBusiness => return None,
+        })
+    }
+
+    pub fn normalise(&self) -> NormalisedRequest {
+        let n = |f: Field| normalise(f, self.text(f));
+        let reference = n(Field::ReferenceNumber);
+        NormalisedRequest {
+            line_of_business: n(Field::LineOfBusiness),
+            topic: n(Field::Topic),
+            agent_name: n(Field::AgentName),
+            agent_san: n(Field::AgentSan),
+            agent_email: n(Field::AgentEmail),
+            member_id: n(Field::MemberId),
+            member_first_name: n(Field::MemberFirstName),
+            member_last_name: n(Field::MemberLastName),
+            reference_number: (!reference.is_empty()).then_some(reference),
+            summary: n(Field::Summary),
+            confirm_single_line_of_business: self.confirm_single_line_of_business,
+        }
+    }
+}
+
+/// SPEC §1: trim both ends; in single-line fields collapse every run of white space to one
+/// space. Idempotent.
+pub fn normalise(field: Field, raw: &str) -> String {
+    let trimmed = raw.trim();
+    if !field.single_line() {
+        return trimmed.to_string();
+    }
+    let mut out = String::with_capacity(trimmed.len());
+    let mut in_space = false;
+    for c in trimmed.chars() {
+        if c.is_whitespace() {
+            if !in_space {
+                out.push(' ');
+            }
+            in_space = true;
+        } else {
+            out.push(c);
+            in_space = false;
+        }
+    }
+    out
+}
+
+fn is_control(c: char) -> bool {
+    matches!(c, '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}')
+}
+
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Characters no field may hold. Checked on the trimmed raw text, before white space is
+/// collapsed, so a line break inside a name is refused rather than quietly turned into a
+/// space (it is how header injection starts).
+fn forbidden(field: Field, c: char) -> bool {
+    if is_bidi_control(c) {
+        return true;
+    }
+    if field.single_line() {
+        return is_control(c);
+    }
+    is_control(c) && c != '\n' && c != '\t' && c != '\r'
+}
+
+/// A summary may hold `\r` only as part of `\r\n`.
+fn has_lone_carriage_return(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes
+        .iter()
+        .enumerate()
+        .any(|(i, &b)| b == b'\r' && bytes.get(i + 1) != Some(&b'\n'))
+}
+
+fn in_allowed_set(field: Field, c: char) -> bool {
+    match field {
+        Field::AgentSan => c.is_ascii_alphanumeric(),
+        Field::MemberId | Field::ReferenceNumber => c.is_ascii_alphanumeric() || c == '-',
+        // U+2019 too: it is the apostrophe phones and word processors type in O’Brien.
+        Field::MemberFirstName | Field::MemberLastName => {
+            c.is_alphabetic() || matches!(c, ' ' | '-' | '\'' | '.' | '\u{2019}')
+        }
+        _ => true,
+    }
+}
+
+/// The first rule a field breaks, with the message that says what to fix. `None` = valid.
+pub(crate) fn check_field(
+    field: Field,
+    raw: &str,
+    normalised: &str,
+    ruleset: &Ruleset,
+) -> Option<(ErrorCode, String)> {
+    let label = field.label();
+    let optional = field == Field::ReferenceNumber;
+    if normalised.is_empty() {
+        return (!optional).then(|| (ErrorCode::Required, required_message(field)));
+    }
+    let trimmed = raw.trim();
+    if trimmed.chars().any(|c| forbidden(field, c))
+        || (field == Field::Summary && has_lone_carriage_return(trimmed))
+    {
+        let message = if field.single_line() {
+            format!("{label} must be one line of plain text: remove line breaks, tabs and invisible control characters.")
+        } else {
+            format!("{label} contains invisible control characters: keep to plain text (line breaks and tabs are fine).")
+        };
+        return Some((ErrorCode::InvalidCharacters, message));
+    }
+    if !normalised.chars().all(|c| in_allowed_set(field, c)) {
+        return Some((ErrorCode::InvalidCharacters, allowed_set_message(field)));
+    }
+    let limit = ruleset.limit(field);
+    let length = normalised.chars().count();
+    let has_length_rule = limit.max > 0;
+    if has_length_rule && length < limit.min as usize {
+        let extra = if field == Field::Summary {
+            " Describe the member's issue so a Customer Care Specialist can work it."
+        } else {
+            ""
+        };
+        return Some((
+            ErrorCode::TooShort,
+            format!(
+                "{label} must be at least {} characters (it has {length}).{extra}",
+                limit.min
+            ),
+        ));
+    }
+    if has_length_rule && length > limit.max as usize {
+        return Some((
+            ErrorCode::TooLong,
+            format!(
+                "{label} must be at most {} characters (it has {length}).",
+                limit.max
+            ),
+        ));
+    }
+    match field {
+        Field::MemberId | Field::ReferenceNumber
+            if normalised.starts_with('-') || normalised.ends_with('-') =>
+        {
+            Some((
+                ErrorCode::InvalidFormat,
+                format!("{label} cannot start or end with a hyphen (-)."),
+            ))
+        }
+        Field::AgentEmail if !is_mailbox_address(normalised) => Some((
+            ErrorCode::InvalidEmail,
+            "Agent email must be an address like name@example.com, so the acknowledgement reaches you.".into(),
+        )),
+        Field::LineOfBusiness if ruleset.line_of_business(normalised).is_none() => {
+            let labels: Vec<&str> = ruleset
+                .lines_of_business()
+                .iter()
+                .map(|l| l.label.as_str())
+                .collect();
+            Some((
+                ErrorCode::UnknownOption,
+                format!("Choose the member's plan: {}.", labels.join(", ")),
+            ))
+        }
+        Field::Topic if ruleset.topic(normalised).is_none() => Some((
+            ErrorCode::UnknownOption,
+            "Choose a topic from the list.".into(),
+        )),
+        _ => None,
+    }
+}
+
+fn required_message(field: Field) -> String {
+    match field {
+        Field::LineOfBusiness => "Choose the member's plan: Medicare or Individual (HumanaOne).".into(),
+        Field::Topic => "Choose the topic of the member's issue.".into(),
+        Field::AgentEmail => "Enter your email address: the acknowledgement is sent there.".into(),
+        Field::Summary => "Describe the member's issue in the summary.".into(),
+        other => format!("Enter the {}.", other.label()),
+    }
+}
+
+fn allowed_set_message(field: Field) -> String {
+    let label = field.label();
+    match field {
+        Field::AgentSan => format!("{label} may contain only letters A–Z and digits 0–9."),
+        Field::MemberId | Field::ReferenceNumber => {
+            format!("{label} may contain only letters A–Z, digits 0–9 and hyphens (-).")
+        }
+        Field::MemberFirstName | Field::MemberLastName => format!(
+            "{label} may contain only letters, spaces, hyphens (-), apostrophes (') and periods (.); commas and brackets are not allowed."
+        ),
+        _ => format!("{label} contains characters that are not allowed."),
+    }
+}
+
+/// A practical mailbox check: `local@domain` with a dot-atom local part and a DNS domain
+/// whose last label is alphabetic. Quoted local parts and IP-literal domains are refused:
+/// no agent address uses them, and they are where header tricks hide.
+pub fn is_mailbox_address(address: &str) -> bool {
+    let Some((local, domain)) = address.rsplit_once('@') else {
+        return false;
+    };
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && local
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c));
+    let labels: Vec<&str> = domain.split('.').collect();
+    let domain_ok = domain.len() <= 253
+        && labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+        && labels
+            .last()
+            .is_some_and(|tld| tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()));
+    local_ok && domain_ok
+}

@@ -1,0 +1,41 @@
+//! Build chores in Rust, the rust-analyzer way: `cargo xtask <task>` needs no extra install.
+//!
+//! - `cargo xtask run`: build the form and the edge component, then serve the demo portal,
+//!   the form, the edge API and a local mailbox on http://127.0.0.1:8080.
+//! - `cargo xtask test`: every test: native crates, the edge component in wasmtime, the form
+//!   in headless Chromium, end to end.
+//! - `cargo xtask build-edge` / `cargo xtask build-form`: one artefact each.
+
+mod edge;
+mod form;
+mod shell;
+
+use anyhow::{bail, Result};
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let task = args.first().map(String::as_str).unwrap_or("help");
+    match task {
+        "build-edge" => edge::build().map(drop),
+        "build-form" => form::build().map(drop),
+        "test" => test(),
+        "run" => run(&args[1..]),
+        "help" | "--help" | "-h" => {
+            println!("usage: cargo xtask <run|test|build-edge|build-form>");
+            Ok(())
+        }
+        other => bail!("unknown task `{other}`: try `cargo xtask help`"),
+    }
+}
+
+fn test() -> Result<()> {
+    shell::cargo(&["test", "--workspace", "--exclude", "rsos-edge", "--exclude", "rsos-form"])?;
+    edge::test()?;
+    form::test()?;
+    Ok(())
+}
+
+fn run(_args: &[String]) -> Result<()> {
+    form::build()?;
+    edge::run()
+}
