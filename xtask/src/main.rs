@@ -4,10 +4,12 @@
 //!   the form, the edge API and a local mailbox on http://127.0.0.1:8080.
 //! - `cargo xtask test`: every test: native crates, the edge component in wasmtime, the form
 //!   in headless Chromium, end to end.
+//! - `cargo xtask setup`: install the tools both need (run and test do it themselves).
 //! - `cargo xtask build-edge` / `cargo xtask build-form`: one artefact each.
 
 mod edge;
 mod form;
+mod setup;
 mod shell;
 
 use anyhow::{bail, Result};
@@ -18,10 +20,11 @@ fn main() -> Result<()> {
     match task {
         "build-edge" => edge::build().map(drop),
         "build-form" => form::build().map(drop),
+        "setup" => setup::for_test(),
         "test" => test(),
         "run" => run(&args[1..]),
         "help" | "--help" | "-h" => {
-            println!("usage: cargo xtask <run|test|build-edge|build-form>");
+            println!("usage: cargo xtask <run|test|setup|build-edge|build-form>");
             Ok(())
         }
         other => bail!("unknown task `{other}`: try `cargo xtask help`"),
@@ -29,13 +32,22 @@ fn main() -> Result<()> {
 }
 
 fn test() -> Result<()> {
-    shell::cargo(&["test", "--workspace", "--exclude", "rsos-edge", "--exclude", "rsos-form"])?;
+    setup::for_test()?;
+    shell::cargo(&[
+        "test",
+        "--workspace",
+        "--exclude",
+        "rsos-edge",
+        "--exclude",
+        "rsos-form",
+    ])?;
     edge::test()?;
     form::test()?;
     Ok(())
 }
 
 fn run(_args: &[String]) -> Result<()> {
+    setup::for_run()?;
     form::build()?;
     edge::run()
 }

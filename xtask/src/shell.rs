@@ -31,3 +31,33 @@ pub fn run(cmd: &mut Command) -> Result<()> {
     }
     Ok(())
 }
+
+/// The version Cargo.lock resolves for a package.
+pub fn locked_version(package: &str) -> Result<String> {
+    let lock = root().join("Cargo.lock");
+    let text = std::fs::read_to_string(&lock)
+        .with_context(|| format!("cannot read {}", lock.display()))?;
+    let wanted = format!("name = \"{package}\"");
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() == wanted {
+            if let Some(version) = lines
+                .next()
+                .and_then(|l| l.trim().strip_prefix("version = \""))
+                .and_then(|l| l.strip_suffix('"'))
+            {
+                return Ok(version.to_string());
+            }
+        }
+    }
+    bail!("Cargo.lock has no {package}: run `cargo fetch` first")
+}
+
+/// Whether a program answers `--version` with output containing `needle`.
+pub fn reports_version(program: &str, needle: &str) -> bool {
+    Command::new(program)
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).contains(needle))
+        .unwrap_or(false)
+}

@@ -96,11 +96,15 @@ impl Rule {
                     .ok_or_else(|| format!("day {day} is not in month {}", r.month))?;
                 When::Day(day)
             }
-            (None, Some(weekday), Some(nth)) if (1..=5).contains(&nth) || (-5..=-1).contains(&nth) => {
+            (None, Some(weekday), Some(nth))
+                if (1..=5).contains(&nth) || (-5..=-1).contains(&nth) =>
+            {
                 When::Nth(weekday_of(weekday), nth)
             }
             (None, Some(_), Some(nth)) => {
-                return Err(format!("nth = {nth}: use 1 to 5, or -1 to -5 counting from the end"))
+                return Err(format!(
+                    "nth = {nth}: use 1 to 5, or -1 to -5 counting from the end"
+                ))
             }
             _ => return Err("give either `day`, or `weekday` with `nth`".into()),
         };
@@ -224,7 +228,10 @@ fn wall_clock(zone: Tz, date: NaiveDate, time: NaiveTime) -> DateTime<Tz> {
     let naive = date.and_time(time);
     zone.from_local_datetime(&naive)
         .earliest()
-        .or_else(|| zone.from_local_datetime(&(naive + Duration::hours(1))).earliest())
+        .or_else(|| {
+            zone.from_local_datetime(&(naive + Duration::hours(1)))
+                .earliest()
+        })
         .unwrap_or_else(|| zone.from_utc_datetime(&naive))
 }
 

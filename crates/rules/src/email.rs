@@ -47,10 +47,7 @@ impl Stamp {
             tracking_id,
             received: show(&times.received),
             respond_by: show(&times.respond_by),
-            next_follow_up: times
-                .follow_ups
-                .first()
-                .map_or_else(String::new, show),
+            next_follow_up: times.follow_ups.first().map_or_else(String::new, show),
         }
     }
 
@@ -67,7 +64,12 @@ impl Stamp {
 
 /// The emails a request causes: forward + acknowledgement when forwarded, a guidance reply
 /// when out of scope (only to a valid address), nothing when it needs changes.
-pub fn emails(assessment: &Assessment, ruleset: &Ruleset, mailbox: &str, stamp: &Stamp) -> Vec<Email> {
+pub fn emails(
+    assessment: &Assessment,
+    ruleset: &Ruleset,
+    mailbox: &str,
+    stamp: &Stamp,
+) -> Vec<Email> {
     match assessment.verdict.outcome {
         Outcome::Forward => vec![
             forward(assessment, ruleset, mailbox, stamp),

@@ -37,7 +37,8 @@ impl Request {
         };
         let mut request = Request::default();
         for (key, value) in map {
-            let field = Field::from_name(&key).ok_or_else(|| MalformedRequest::UnknownField(clean_key(&key)))?;
+            let field = Field::from_name(&key)
+                .ok_or_else(|| MalformedRequest::UnknownField(clean_key(&key)))?;
             match (field, value) {
                 (_, Value::Null) => {}
                 (Field::ConfirmSingleLineOfBusiness, Value::Bool(b)) => {

@@ -232,6 +232,19 @@ fn forbidden(field: Field, c: char) -> bool {
     is_control(c) && c != '\n' && c != '\t' && c != '\r'
 }
 
+fn has_forbidden_character(field: Field, text: &str) -> bool {
+    // Printable ASCII, line breaks and tabs cover nearly every request: decide those by bytes
+    // and walk characters only when something else is present.
+    let plain = text
+        .bytes()
+        .all(|b| (0x20..0x7f).contains(&b) || matches!(b, b'\n' | b'\t' | b'\r'));
+    if plain {
+        field.single_line() && text.bytes().any(|b| matches!(b, b'\n' | b'\t' | b'\r'))
+    } else {
+        text.chars().any(|c| forbidden(field, c))
+    }
+}
+
 /// A summary may hold `\r` only as part of `\r\n`.
 fn has_lone_carriage_return(text: &str) -> bool {
     let bytes = text.as_bytes();
@@ -239,6 +252,17 @@ fn has_lone_carriage_return(text: &str) -> bool {
         .iter()
         .enumerate()
         .any(|(i, &b)| b == b'\r' && bytes.get(i + 1) != Some(&b'\n'))
+}
+
+fn has_allowed_set(field: Field) -> bool {
+    matches!(
+        field,
+        Field::AgentSan
+            | Field::MemberId
+            | Field::ReferenceNumber
+            | Field::MemberFirstName
+            | Field::MemberLastName
+    )
 }
 
 fn in_allowed_set(field: Field, c: char) -> bool {
@@ -266,7 +290,7 @@ pub(crate) fn check_field(
         return (!optional).then(|| (ErrorCode::Required, required_message(field)));
     }
     let trimmed = raw.trim();
-    if trimmed.chars().any(|c| forbidden(field, c))
+    if has_forbidden_character(field, trimmed)
         || (field == Field::Summary && has_lone_carriage_return(trimmed))
     {
         let message = if field.single_line() {
@@ -276,7 +300,7 @@ pub(crate) fn check_field(
         };
         return Some((ErrorCode::InvalidCharacters, message));
     }
-    if !normalised.chars().all(|c| in_allowed_set(field, c)) {
+    if has_allowed_set(field) && !normalised.chars().all(|c| in_allowed_set(field, c)) {
         return Some((ErrorCode::InvalidCharacters, allowed_set_message(field)));
     }
     let limit = ruleset.limit(field);
@@ -339,7 +363,9 @@ pub(crate) fn check_field(
 
 fn required_message(field: Field) -> String {
     match field {
-        Field::LineOfBusiness => "Choose the member's plan: Medicare or Individual (HumanaOne).".into(),
+        Field::LineOfBusiness => {
+            "Choose the member's plan: Medicare or Individual (HumanaOne).".into()
+        }
         Field::Topic => "Choose the topic of the member's issue.".into(),
         Field::AgentEmail => "Enter your email address: the acknowledgement is sent there.".into(),
         Field::Summary => "Describe the member's issue in the summary.".into(),

@@ -234,7 +234,10 @@ impl Ruleset {
 
         let mut categories = Vec::new();
         for (i, entry) in file.out_of_scope.iter().enumerate() {
-            if categories.iter().any(|c: &Category| c.code == entry.category.0) {
+            if categories
+                .iter()
+                .any(|c: &Category| c.code == entry.category.0)
+            {
                 return Err(fail(
                     Place::item("out_of_scope", i, "category"),
                     format!("category `{}` is listed twice", entry.category.0),
@@ -264,8 +267,14 @@ impl Ruleset {
         let mut lines = Vec::new();
         for (i, entry) in file.lines_of_business.iter().enumerate() {
             let place = Place::item("lines_of_business", i, "code");
-            if lines.iter().any(|l: &LineOfBusiness| l.code == entry.code.0) {
-                return Err(fail(place, format!("plan `{}` is listed twice", entry.code.0)));
+            if lines
+                .iter()
+                .any(|l: &LineOfBusiness| l.code == entry.code.0)
+            {
+                return Err(fail(
+                    place,
+                    format!("plan `{}` is listed twice", entry.code.0),
+                ));
             }
             let out_of_scope = match &entry.out_of_scope {
                 Some(code) => Some(category_index(
@@ -302,7 +311,10 @@ impl Ruleset {
                 ));
             }
             let out_of_scope = match &entry.out_of_scope {
-                Some(code) => Some(category_index(code, Place::item("topics", i, "out_of_scope"))?),
+                Some(code) => Some(category_index(
+                    code,
+                    Place::item("topics", i, "out_of_scope"),
+                )?),
                 None => None,
             };
             topics.push(Topic {
@@ -318,9 +330,19 @@ impl Ruleset {
             phrases.extend(entry.names.iter().map(|p| (p.0.as_str(), Tag::Plan(i))));
         }
         for (i, entry) in file.out_of_scope.iter().enumerate() {
-            phrases.extend(entry.words.iter().map(|p| (p.0.as_str(), Tag::OutOfScope(i))));
+            phrases.extend(
+                entry
+                    .words
+                    .iter()
+                    .map(|p| (p.0.as_str(), Tag::OutOfScope(i))),
+            );
         }
-        phrases.extend(file.urgency.words.iter().map(|p| (p.0.as_str(), Tag::Urgent)));
+        phrases.extend(
+            file.urgency
+                .words
+                .iter()
+                .map(|p| (p.0.as_str(), Tag::Urgent)),
+        );
         let words = WordMatcher::new(&phrases)
             .map_err(|message| fail(Place::key("urgency", "words"), message))?;
 

@@ -187,7 +187,10 @@ pub fn assess(request: &Request, ruleset: &Ruleset) -> Assessment {
     if let Some(hit) = hits.iter().find(|h| h.tag == Tag::Urgent) {
         let call = match (&call_center, plan) {
             (Some(number), Some(p)) => {
-                format!("call them in to {} Customer Service at {number} now", p.label)
+                format!(
+                    "call them in to {} Customer Service at {number} now",
+                    p.label
+                )
             }
             _ => "call them in to the member's plan's Customer Service now".to_string(),
         };
@@ -199,10 +202,11 @@ pub fn assess(request: &Request, ruleset: &Ruleset) -> Assessment {
             ),
         });
     }
-    let urgent = topic.is_some_and(|t| t.urgent) || warnings.iter().any(|w| w.code == WarningCode::Urgent);
+    let urgent =
+        topic.is_some_and(|t| t.urgent) || warnings.iter().any(|w| w.code == WarningCode::Urgent);
 
-    let names_ok = !has_error(&errors, Field::MemberFirstName)
-        && !has_error(&errors, Field::MemberLastName);
+    let names_ok =
+        !has_error(&errors, Field::MemberFirstName) && !has_error(&errors, Field::MemberLastName);
     let subject = plan
         .and_then(|p| p.subject_label.as_deref())
         .filter(|_| names_ok)
