@@ -233,25 +233,29 @@ fn forbidden(field: Field, c: char) -> bool {
 }
 
 fn has_forbidden_character(field: Field, text: &str) -> bool {
-    // Printable ASCII, line breaks and tabs cover nearly every request: decide those by bytes
-    // and walk characters only when something else is present.
-    let plain = text
-        .bytes()
-        .all(|b| (0x20..0x7f).contains(&b) || matches!(b, b'\n' | b'\t' | b'\r'));
-    if plain {
-        field.single_line() && text.bytes().any(|b| matches!(b, b'\n' | b'\t' | b'\r'))
-    } else {
+    // Printable ASCII, line breaks and tabs cover nearly every request: decide those with a
+    // branch-free pass over the bytes (it vectorises) and walk characters only otherwise.
+    let bytes = text.as_bytes();
+    let (other, breaks) = bytes.iter().fold((false, false), |(other, breaks), &b| {
+        let line_break = b == b'\n' || b == b'\t' || b == b'\r';
+        let printable = b.wrapping_sub(0x20) < 0x5f;
+        (other | !(printable | line_break), breaks | line_break)
+    });
+    if other {
         text.chars().any(|c| forbidden(field, c))
+    } else {
+        field.single_line() && breaks
     }
 }
 
 /// A summary may hold `\r` only as part of `\r\n`.
 fn has_lone_carriage_return(text: &str) -> bool {
     let bytes = text.as_bytes();
-    bytes
-        .iter()
-        .enumerate()
-        .any(|(i, &b)| b == b'\r' && bytes.get(i + 1) != Some(&b'\n'))
+    memchr_cr(bytes)
+        && bytes
+            .iter()
+            .enumerate()
+            .any(|(i, &b)| b == b'\r' && bytes.get(i + 1) != Some(&b'\n'))
 }
 
 fn has_allowed_set(field: Field) -> bool {
@@ -263,6 +267,10 @@ fn has_allowed_set(field: Field) -> bool {
             | Field::MemberFirstName
             | Field::MemberLastName
     )
+}
+
+fn memchr_cr(bytes: &[u8]) -> bool {
+    bytes.iter().fold(false, |found, &b| found | (b == b'\r'))
 }
 
 fn in_allowed_set(field: Field, c: char) -> bool {

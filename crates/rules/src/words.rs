@@ -72,11 +72,16 @@ impl WordMatcher {
 
 fn fold_white_space(text: &str) -> Cow<'_, str> {
     let bytes = text.as_bytes();
-    // Fast path for plain ASCII prose: single spaces only.
-    if bytes.is_ascii()
-        && !bytes.iter().any(|b| b.is_ascii_whitespace() && *b != b' ')
-        && !bytes.windows(2).any(|w| w == b"  ")
-    {
+    // Fast path for plain ASCII prose with single spaces: one branch-free pass over the bytes.
+    let unusual = bytes.iter().fold(false, |found, &b| {
+        found | (b >= 0x80) | (b.wrapping_sub(b'\t') < 5)
+    });
+    let double_space = bytes
+        .iter()
+        .zip(bytes.iter().skip(1))
+        .fold(false, |found, (&a, &b)| found | ((a == b' ') & (b == b' ')));
+    let needs_folding = unusual || double_space;
+    if !needs_folding {
         return Cow::Borrowed(text);
     }
     let mut previous_space = false;
