@@ -41,6 +41,13 @@ fn test() -> Result<()> {
         "--exclude",
         "rsos-form",
     ])?;
+    // The fuzz corpus replayed through the fuzz properties: the CI smoke of `cargo fuzz`.
+    shell::cargo(&[
+        "test",
+        "--manifest-path",
+        "fuzz/Cargo.toml",
+        "--no-default-features",
+    ])?;
     edge::test()?;
     form::test()?;
     Ok(())

@@ -1,0 +1,43 @@
+//! The properties the fuzz targets check, as plain functions: libFuzzer calls them with
+//! generated inputs (`cargo fuzz run request`), and the corpus replay test calls them with
+//! every kept input on stable Rust, which is the CI smoke.
+
+use rsos_rules::{assess, emails, BusinessClock, Request, Ruleset, Stamp, Verdict};
+
+/// Any bytes: a request or a plain error; for a request, a verdict that round-trips and
+/// emails whose header fields hold no line break.
+pub fn request_bytes(data: &[u8]) {
+    let Ok(request) = Request::from_json(data) else {
+        return;
+    };
+    let ruleset = Ruleset::builtin();
+    let assessment = assess(&request, ruleset);
+    let json = assessment.verdict.to_json();
+    let back: Verdict = serde_json::from_str(&json).expect("the verdict JSON reads back");
+    assert_eq!(back, assessment.verdict);
+    assert_eq!(assess(&request, ruleset).verdict.to_json(), json, "deterministic");
+    if let Some(subject) = &assessment.verdict.subject {
+        assert!(!subject.chars().any(char::is_control), "subject holds a control character");
+    }
+    let received = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default();
+    let times = BusinessClock::new(ruleset).service_times(received, 1);
+    let stamp = Stamp::new("RSOS-20270115-00000000".into(), &times);
+    for email in emails(&assessment, ruleset, ruleset.mailbox(), &stamp) {
+        for header in [&email.to, &email.subject]
+            .into_iter()
+            .chain(email.reply_to.as_ref())
+        {
+            assert!(!header.contains(['\r', '\n']), "a header holds a line break");
+        }
+    }
+}
+
+/// Any text: a ruleset or an error, never a panic; a ruleset judges a request.
+pub fn ruleset_text(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Ok(ruleset) = Ruleset::from_toml(text) {
+        let _ = assess(&Request::default(), &ruleset);
+    }
+}
