@@ -58,21 +58,26 @@ impl HolidayCalendar {
     }
 
     pub fn is_holiday(&self, date: NaiveDate) -> bool {
-        if self.removed.contains(&date) {
-            return false;
-        }
-        if self.added.contains(&date) {
-            return true;
-        }
-        // An observed day can fall in the year before (New Year's Day on a Saturday is
-        // observed on December 31st), so the next year's rules are asked too.
-        let year = date.year();
-        self.rules.iter().any(|rule| {
-            [year, year + 1]
-                .into_iter()
-                .filter_map(|y| rule.date_in(y))
-                .any(|d| self.observe(d) == date)
-        })
+        self.observed_in(date.year()..=date.year())
+            .binary_search(&date)
+            .is_ok()
+    }
+
+    /// Every holiday observed in the given years, sorted: what a deadline computation
+    /// consults for each day it walks, computed once per computation.
+    pub fn observed_in(&self, years: std::ops::RangeInclusive<i32>) -> Vec<NaiveDate> {
+        let (first, last) = (*years.start(), *years.end());
+        // An observed day can fall in the neighbouring year (New Year's Day on a Saturday
+        // is observed on December 31st), so the rules of the years around are asked too.
+        let mut dates: Vec<NaiveDate> = (first.saturating_sub(1)..=last.saturating_add(1))
+            .flat_map(|y| self.rules.iter().filter_map(move |r| r.date_in(y)))
+            .map(|d| self.observe(d))
+            .chain(self.added.iter().copied())
+            .filter(|d| (first..=last).contains(&d.year()) && !self.removed.contains(d))
+            .collect();
+        dates.sort_unstable();
+        dates.dedup();
+        dates
     }
 
     fn observe(&self, date: NaiveDate) -> NaiveDate {
@@ -185,16 +190,33 @@ impl<'r> BusinessClock<'r> {
 
     /// The business day `n` business days after `date`.
     pub fn add_business_days(&self, date: NaiveDate, n: u32) -> NaiveDate {
+        self.walk(date, &[n])[0]
+    }
+
+    /// The dates `n` business days after `date`, for each `n` (ascending), in one walk that
+    /// computes each year's holidays once.
+    fn walk(&self, date: NaiveDate, steps: &[u32]) -> Vec<NaiveDate> {
+        let mut holidays = Vec::new();
+        let mut holiday_year = None;
+        let mut out = Vec::with_capacity(steps.len());
         let mut day = date;
-        let mut left = n;
-        while left > 0 {
-            let Some(next) = day.succ_opt() else { break };
-            day = next;
-            if self.is_business_day(day) {
-                left -= 1;
+        let mut counted = 0;
+        for &n in steps {
+            while counted < n {
+                let Some(next) = day.succ_opt() else { break };
+                day = next;
+                if holiday_year != Some(day.year()) {
+                    holidays = self.ruleset.holidays.observed_in(day.year()..=day.year());
+                    holiday_year = Some(day.year());
+                }
+                let weekend = matches!(day.weekday(), Weekday::Sat | Weekday::Sun);
+                if !weekend && holidays.binary_search(&day).is_err() {
+                    counted += 1;
+                }
             }
+            out.push(day);
         }
-        day
+        out
     }
 
     /// SPEC §6: received at local time t on business day D → deadline at t on the N-th
@@ -210,13 +232,21 @@ impl<'r> BusinessClock<'r> {
             (self.add_business_days(date, 1), NaiveTime::MIN)
         };
         let targets = self.ruleset.targets_on(date.month(), date.day());
-        let at = |n: u32| wall_clock(zone, self.add_business_days(start, n), time);
+        let mut steps = vec![targets.respond_business_days];
+        steps.extend((1..=follow_ups).map(|k| targets.follow_up_business_days.saturating_mul(k)));
+        let mut order: Vec<usize> = (0..steps.len()).collect();
+        order.sort_by_key(|&i| steps[i]);
+        let sorted: Vec<u32> = order.iter().map(|&i| steps[i]).collect();
+        let walked = self.walk(start, &sorted);
+        let mut dates = vec![start; steps.len()];
+        for (slot, day) in order.into_iter().zip(walked) {
+            dates[slot] = day;
+        }
+        let at = |day: NaiveDate| wall_clock(zone, day, time);
         ServiceTimes {
             received: local,
-            respond_by: at(targets.respond_business_days),
-            follow_ups: (1..=follow_ups)
-                .map(|k| at(targets.follow_up_business_days.saturating_mul(k)))
-                .collect(),
+            respond_by: at(dates[0]),
+            follow_ups: dates[1..].iter().map(|d| at(*d)).collect(),
         }
     }
 }
