@@ -4,9 +4,11 @@
 //!   the form, the edge API and a local mailbox on http://127.0.0.1:8080.
 //! - `cargo xtask test`: every test: native crates, the edge component in wasmtime, the form
 //!   in headless Chromium, end to end.
+//! - `cargo xtask bench`: verdict time native, WASM in Chromium and GoRules ZEN, side by side.
 //! - `cargo xtask setup`: install the tools both need (run and test do it themselves).
 //! - `cargo xtask build-edge` / `cargo xtask build-form`: one artefact each.
 
+mod bench;
 mod edge;
 mod form;
 mod setup;
@@ -21,10 +23,11 @@ fn main() -> Result<()> {
         "build-edge" => edge::build().map(drop),
         "build-form" => form::build().map(drop),
         "setup" => setup::for_test(),
+        "bench" => bench::verdict(),
         "test" => test(),
         "run" => run(&args[1..]),
         "help" | "--help" | "-h" => {
-            println!("usage: cargo xtask <run|test|setup|build-edge|build-form>");
+            println!("usage: cargo xtask <run|test|bench|setup|build-edge|build-form>");
             Ok(())
         }
         other => bail!("unknown task `{other}`: try `cargo xtask help`"),

@@ -1,0 +1,61 @@
+// Builds the React comparison form (minified, production) and compares what a portal
+// downloads with the WASM form in ../../dist (run `cargo xtask build-form` first).
+// Writes report.json and prints a table. Sizes: raw, gzip -9, brotli 11.
+import { build } from 'esbuild';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import zlib from 'node:zlib';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const distWasm = path.join(here, '../../dist');
+
+await build({
+  entryPoints: [path.join(here, 'src/form.jsx')],
+  bundle: true, minify: true, format: 'esm', target: 'es2022', jsx: 'automatic',
+  define: { 'process.env.NODE_ENV': '"production"' }, legalComments: 'none',
+  outfile: path.join(here, 'dist/react-form.js'),
+});
+
+function sizes(bytes) {
+  return {
+    raw: bytes.length,
+    gzip: zlib.gzipSync(bytes, { level: 9 }).length,
+    brotli: zlib.brotliCompressSync(bytes, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } }).length,
+  };
+}
+
+async function walk(dir) {
+  const out = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await walk(p)));
+    else if (/\.(js|wasm)$/.test(entry.name)) out.push(p);
+  }
+  return out;
+}
+
+function total(files) {
+  return files.reduce((t, f) => ({ raw: t.raw + f.raw, gzip: t.gzip + f.gzip, brotli: t.brotli + f.brotli }), { raw: 0, gzip: 0, brotli: 0 });
+}
+
+const react = [{ file: 'react-form.js', ...sizes(await readFile(path.join(here, 'dist/react-form.js'))) }];
+let wasm = [];
+try {
+  await stat(distWasm);
+  wasm = await Promise.all((await walk(distWasm)).map(async (f) => ({ file: path.relative(distWasm, f), ...sizes(await readFile(f)) })));
+} catch {
+  console.error('no ../../dist: run `cargo xtask build-form` first to compare');
+}
+const report = {
+  react_rhf_zod: { files: react, total: total(react) },
+  rust_yew_wasm: { files: wasm, total: total(wasm) },
+};
+report.gzip_ratio_wasm_over_react = wasm.length ? +(report.rust_yew_wasm.total.gzip / report.react_rhf_zod.total.gzip).toFixed(3) : null;
+report.budget = '≤ 0.8 × the React gzip size';
+report.within_budget = report.gzip_ratio_wasm_over_react !== null && report.gzip_ratio_wasm_over_react <= 0.8;
+await writeFile(path.join(here, 'report.json'), JSON.stringify(report, null, 2) + '\n');
+for (const [name, { total: t }] of Object.entries({ 'React + react-hook-form + zod': report.react_rhf_zod, 'Rust + Yew + WASM': report.rust_yew_wasm })) {
+  console.log(`${name.padEnd(32)} raw ${String(t.raw).padStart(8)}  gzip ${String(t.gzip).padStart(7)}  brotli ${String(t.brotli).padStart(7)}`);
+}
+console.log(`gzip ratio WASM/React: ${report.gzip_ratio_wasm_over_react} (budget ≤ 0.8: ${report.within_budget ? 'met' : 'NOT met'})`);

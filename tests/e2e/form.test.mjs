@@ -1,0 +1,392 @@
+// End-to-end: the demo portal with <rsos-request-form> in Debian's Chromium, against the
+// edge API and mailbox (RSOS_E2E_BASE_URL) or the dev stand-in. Screenshots go to
+// artifacts/. Network faults are injected in the browser (page.route), so every fault test
+// runs unchanged against the real host.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  GOOD, axeScan, eventually, expectAttr, field, fill, form, launch, mailbox, openPortal, screenshot, startTarget, status,
+} from './harness.mjs';
+
+let target;
+let browser;
+
+before(async () => {
+  target = await startTarget();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await target?.close();
+});
+
+const host = (page) => page.locator('rsos-request-form');
+const send = (page) => host(page).getByRole('button', { name: 'Send request' });
+const newMessages = async (before) => (await mailbox(target.url)).slice(before);
+
+async function recordEvents(page) {
+  await page.evaluate(() => {
+    globalThis.rsosEvents = [];
+    for (const name of ['rsos-submitted', 'rsos-out-of-scope']) {
+      document.addEventListener(name, (e) => globalThis.rsosEvents.push({ name, detail: e.detail }));
+    }
+  });
+}
+
+test('fill and submit: confirmation with tracking ID and local times, two emails, draft cleared', async () => {
+  const page = await openPortal(browser, target.url, { timezoneId: 'America/Los_Angeles' });
+  await recordEvents(page);
+  const before = (await mailbox(target.url)).length;
+  await fill(page);
+  await assert.doesNotReject(host(page).getByText('Smith, John Medicare').waitFor());
+  await send(page).click();
+  const heading = host(page).getByRole('heading', { name: 'Request sent' });
+  await heading.waitFor();
+  const trackingId = (await host(page).locator('.tracking-id').textContent()).trim();
+  assert.match(trackingId, /^RSOS-/);
+  assert.match(await status(page).textContent(), new RegExp(`Tracking ID ${trackingId}`));
+  // Focus lands on the result so keyboard and screen-reader users hear it.
+  await eventually(() => heading.evaluate((h) => h.getRootNode().activeElement === h), true, 'focus on the result heading');
+  const times = await host(page).locator('dd time').allTextContents();
+  assert.equal(times.length, 3);
+  for (const t of times) assert.match(t, /\d{4}.*\b(PST|PDT)\b/, "times are in the agent's zone (here Los Angeles)");
+  const messages = await newMessages(before);
+  assert.equal(messages.length, 2, 'a forward and an acknowledgement');
+  assert.ok(messages.some((m) => m.subject === 'Smith, John Medicare' && /AgentRSOS@/i.test(m.to)));
+  assert.ok(messages.some((m) => m.to === 'pat.agent@agency.example'));
+  const events = await page.evaluate(() => globalThis.rsosEvents);
+  assert.deepEqual(events.map((e) => [e.name, e.detail.trackingId]), [['rsos-submitted', trackingId]]);
+  assert.equal(await page.evaluate(() => sessionStorage.length), 0, 'the draft is gone after a confirmed submission');
+  await screenshot(page, 'submitted');
+  await host(page).getByRole('button', { name: 'Start a new request' }).click();
+  assert.equal(await field(page, 'Member ID #').inputValue(), '');
+  assert.equal(await field(page, 'Agent Name').inputValue(), 'Pat Agent', 'portal prefills stay');
+  assert.deepEqual(page.problems, []);
+});
+
+test('errors show on blur and on submit, linked to their fields, and focus moves to the first', async () => {
+  const page = await openPortal(browser, target.url);
+  const memberId = field(page, 'Member ID #');
+  await memberId.fill('ab');
+  await expectAttr(memberId, 'aria-invalid', 'false', 'no error while typing the first time');
+  await memberId.press('Tab');
+  await expectAttr(memberId, 'aria-invalid', 'true');
+  const describedBy = (await memberId.getAttribute('aria-describedby')).split(' ');
+  const message = await host(page).locator(`[id="${describedBy[0]}"]`).textContent();
+  assert.match(message, /Member ID/i, 'the rules crate message names the field');
+
+  await send(page).click();
+  await expectAttr(field(page, 'Plan'), 'aria-invalid', 'true');
+  await eventually(() => field(page, 'Plan').evaluate((el) => el.getRootNode().activeElement === el), true, 'focus on the first problem');
+  assert.match(await status(page).textContent(), /problems? to fix/);
+  for (const label of ['Topic', 'Member first name', 'Member last name', 'Summary of issue']) {
+    await expectAttr(field(page, label), 'aria-invalid', 'true', label);
+  }
+  await expectAttr(field(page, 'Reference # (optional)'), 'aria-invalid', 'false');
+  await screenshot(page, 'errors');
+  const before = (await mailbox(target.url)).length;
+  assert.equal((await mailbox(target.url)).length, before, 'nothing was sent');
+
+  await field(page, 'Member last name').fill('Smith, Jr');
+  await expectAttr(field(page, 'Member last name'), 'aria-invalid', 'true', 'commas are refused');
+  await fill(page);
+  for (const label of ['Plan', 'Topic', 'Member ID #', 'Member first name', 'Member last name', 'Summary of issue']) {
+    await expectAttr(field(page, label), 'aria-invalid', 'false', label);
+  }
+  assert.deepEqual(page.problems, []);
+});
+
+test('an out-of-scope topic shows guidance and contact instead of the send button', async () => {
+  const page = await openPortal(browser, target.url);
+  await recordEvents(page);
+  await fill(page, { topic: 'commission' });
+  const region = host(page).locator('.result.oos');
+  await region.waitFor();
+  assert.match(await region.textContent(), /AgentSupport@humana\.com/);
+  await expectAttr(region.getByRole('link'), 'href', 'mailto:AgentSupport@humana.com');
+  assert.equal(await send(page).count(), 0, 'nothing can be sent');
+  const events = await page.evaluate(() => globalThis.rsosEvents);
+  assert.equal(events.at(-1).name, 'rsos-out-of-scope');
+  assert.equal(events.at(-1).detail.category, 'commission');
+  await screenshot(page, 'out-of-scope-commission');
+
+  await field(page, 'Topic').selectOption('claims');
+  await send(page).waitFor();
+  await field(page, 'Plan').selectOption('medicaid');
+  await region.waitFor();
+  assert.equal(await send(page).count(), 0);
+  assert.equal((await page.evaluate(() => globalThis.rsosEvents)).at(-1).detail.category, 'medicaid');
+  assert.deepEqual(page.problems, []);
+});
+
+test('urgent: a banner with the plan call-center number as a tel: link, and sending still allowed', async () => {
+  const page = await openPortal(browser, target.url);
+  await fill(page, { topic: 'access_to_care' });
+  const banner = host(page).locator('.urgent');
+  await banner.waitFor();
+  await expectAttr(banner.getByRole('link'), 'href', 'tel:+18004574708');
+  assert.equal(await send(page).isEnabled(), true);
+
+  await field(page, 'Topic').selectOption('claims');
+  await banner.waitFor({ state: 'detached' });
+  await field(page, 'Plan').selectOption('individual');
+  await field(page, 'Summary of issue').fill('The member is in the hospital and has no medication since the claim was denied yesterday.');
+  await banner.waitFor();
+  await expectAttr(banner.getByRole('link'), 'href', 'tel:+18008336917');
+  await screenshot(page, 'urgent');
+  const before = (await mailbox(target.url)).length;
+  await send(page).click();
+  await host(page).getByRole('heading', { name: 'Request sent' }).waitFor();
+  assert.equal((await newMessages(before)).length, 2);
+  assert.deepEqual(page.problems, []);
+});
+
+test('mixed lines of business: warning, confirmation required, split into two drafts sent separately', async () => {
+  const page = await openPortal(browser, target.url);
+  await fill(page, { summary: 'Medicare claim denied, and the member also has a HumanaOne plan with a billing problem.' });
+  const mixed = host(page).locator('.mixed');
+  await mixed.waitFor();
+  assert.match(await mixed.textContent(), /HumanaOne/);
+  await send(page).click();
+  const confirm = field(page, 'This request is about one plan only');
+  await expectAttr(confirm, 'aria-invalid', 'true', 'confirmation_required on the checkbox');
+  await screenshot(page, 'mixed');
+
+  await host(page).getByRole('button', { name: /Split into two requests/ }).click();
+  const tabs = host(page).locator('nav.drafts button');
+  assert.equal(await tabs.count(), 2);
+  assert.match(await tabs.nth(0).textContent(), /Medicare/);
+  assert.match(await tabs.nth(1).textContent(), /Individual/);
+  await tabs.nth(1).click();
+  // No redundant entry (WCAG 3.3.7): everything typed is already in the second draft.
+  assert.equal(await field(page, 'Member ID #').inputValue(), GOOD.memberId);
+  assert.equal(await field(page, 'Plan').inputValue(), 'individual');
+  await field(page, 'Summary of issue').fill('The member has a HumanaOne plan with a billing problem on the last premium.');
+  await screenshot(page, 'split-second-draft');
+  const before = (await mailbox(target.url)).length;
+  await send(page).click();
+  await host(page).getByRole('heading', { name: 'Request sent' }).waitFor();
+  await host(page).getByRole('button', { name: 'Continue with the next request' }).click();
+  assert.equal(await field(page, 'Plan').inputValue(), 'medicare');
+  await field(page, 'Summary of issue').fill('Medicare claim for the March 3 visit was denied as out of network.');
+  await send(page).click();
+  await host(page).getByRole('heading', { name: 'Request sent' }).waitFor();
+  const messages = await newMessages(before);
+  assert.equal(messages.length, 4, 'two requests, two emails each');
+  assert.ok(messages.some((m) => m.subject === 'Smith, John HumanaOne'));
+  assert.ok(messages.some((m) => m.subject === 'Smith, John Medicare'));
+  assert.deepEqual(page.problems, []);
+});
+
+test('network cut then 503: automatic retries with the same Idempotency-Key forward exactly once', async () => {
+  const page = await openPortal(browser, target.url);
+  const keys = [];
+  let calls = 0;
+  await page.route('**/api/requests', async (route) => {
+    calls += 1;
+    keys.push(route.request().headers()['idempotency-key']);
+    if (calls === 1) return route.abort('internetdisconnected');
+    if (calls === 2) return route.fulfill({ status: 503, headers: { 'Retry-After': '1', 'Content-Type': 'application/json' }, body: '{"error":"The mail service is unavailable."}' });
+    return route.continue();
+  });
+  await fill(page);
+  const before = (await mailbox(target.url)).length;
+  await send(page).click();
+  await host(page).getByText(/Trying again in/).waitFor();
+  await host(page).getByRole('heading', { name: 'Request sent' }).waitFor({ timeout: 15000 });
+  assert.equal(calls, 3);
+  assert.equal(new Set(keys).size, 1, 'one key for the draft');
+  assert.match(keys[0], /^[\x21-\x7e]{1,255}$/);
+  const messages = await newMessages(before);
+  assert.equal(messages.filter((m) => /AgentRSOS@/i.test(m.to)).length, 1, 'exactly one forward');
+
+  // A retry of an already-forwarded request (lost answer) must not forward again.
+  await page.unroute('**/api/requests');
+  const page2 = await openPortal(browser, target.url);
+  let posts = 0;
+  await page2.route('**/api/requests', async (route) => {
+    posts += 1;
+    const response = await route.fetch();
+    if (posts === 1) return route.abort('connectionreset'); // the server forwarded; the answer was lost
+    return route.fulfill({ response });
+  });
+  await fill(page2, { memberId: 'H9999-0001' });
+  const before2 = (await mailbox(target.url)).length;
+  await send(page2).click();
+  await host(page2).getByRole('heading', { name: 'Request sent' }).waitFor({ timeout: 15000 });
+  const forwards = (await newMessages(before2)).filter((m) => /AgentRSOS@/i.test(m.to));
+  assert.equal(forwards.length, 1, 'the idempotency key prevented a second forward');
+  assert.deepEqual(page.problems, []);
+});
+
+test('a server 422 is mapped back onto the fields', async () => {
+  const page = await openPortal(browser, target.url);
+  await page.route('**/api/requests', (route) => route.fulfill({
+    status: 422,
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ outcome: 'needs_changes', warnings: [], errors: [{ field: 'member_id', code: 'invalid_format', message: 'Member ID # is not known to the server: check it.' }] }),
+  }));
+  await fill(page);
+  await send(page).click();
+  const memberId = field(page, 'Member ID #');
+  await host(page).getByText('Member ID # is not known to the server: check it.').waitFor();
+  await expectAttr(memberId, 'aria-invalid', 'true');
+  await eventually(() => memberId.evaluate((el) => el.getRootNode().activeElement === el), true);
+  await memberId.fill('H1234-5679');
+  await expectAttr(memberId, 'aria-invalid', 'false', 'editing the field clears the server error');
+  assert.deepEqual(page.problems, []);
+});
+
+test('failed sending keeps the draft; a reload restores it from sessionStorage', async () => {
+  const page = await openPortal(browser, target.url);
+  await page.route('**/api/requests', (route) => route.abort('internetdisconnected'));
+  await fill(page);
+  await page.reload();
+  await form(page).waitFor();
+  assert.equal(await field(page, 'Member ID #').inputValue(), GOOD.memberId);
+  assert.equal(await field(page, 'Summary of issue').inputValue(), GOOD.summary);
+  assert.equal(await field(page, 'Plan').inputValue(), 'medicare');
+  const stored = await page.evaluate(() => Object.keys(localStorage).length);
+  assert.equal(stored, 0, 'nothing in localStorage');
+  assert.deepEqual(page.problems, []);
+});
+
+test('axe-core finds no violations: empty form, errors, warnings, confirmation', async () => {
+  const page = await openPortal(browser, target.url);
+  assert.deepEqual(await axeScan(page), [], 'empty form');
+  await send(page).click();
+  assert.deepEqual(await axeScan(page), [], 'with errors');
+  await fill(page, { topic: 'access_to_care', summary: 'Urgent hospital stay; the member also has a HumanaOne plan and a commission question.' });
+  assert.deepEqual(await axeScan(page), [], 'with urgent, mixed and out-of-scope hints');
+  await field(page, 'This request is about one plan only').check();
+  await send(page).click();
+  await host(page).getByRole('heading', { name: 'Request sent' }).waitFor();
+  assert.deepEqual(await axeScan(page), [], 'confirmation');
+});
+
+test('keyboard only: tab through, choose, type and send', async () => {
+  const page = await openPortal(browser, target.url);
+  const kb = page.keyboard;
+  await page.locator('body').click({ position: { x: 1, y: 1 } });
+  const focused = () => page.evaluate(() => {
+    const el = document.querySelector('rsos-request-form').shadowRoot.activeElement;
+    return el ? el.id || el.textContent : null;
+  });
+  await kb.press('Tab');
+  assert.equal(await focused(), 'rsos-line_of_business');
+  await kb.press('ArrowDown'); // Medicare
+  await kb.press('Tab');
+  assert.equal(await focused(), 'rsos-topic');
+  await kb.press('ArrowDown'); // the first topic
+  for (const id of ['rsos-agent_name', 'rsos-agent_san', 'rsos-agent_email']) {
+    await kb.press('Tab');
+    assert.equal(await focused(), id);
+  }
+  await kb.press('Tab');
+  await kb.type(GOOD.memberId);
+  await kb.press('Tab');
+  await kb.type(GOOD.first);
+  await kb.press('Tab');
+  await kb.type(GOOD.last);
+  await kb.press('Tab');
+  await kb.press('Tab');
+  assert.equal(await focused(), 'rsos-summary');
+  await kb.type(GOOD.summary);
+  await kb.press('Tab');
+  assert.equal(await focused(), 'Send request');
+  await kb.press('Enter');
+  await host(page).getByRole('heading', { name: 'Request sent' }).waitFor();
+  assert.deepEqual(page.problems, []);
+});
+
+test('embedding: CSP-safe load, application/wasm, hostile portal CSS kept out, 320 px wide', async () => {
+  const context = await browser.newContext({ viewport: { width: 320, height: 900 } });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('console', (m) => { if (/Content Security Policy|error/i.test(m.text()) && !/favicon|Failed to load resource/.test(m.text())) problems.push(m.text()); });
+  const wasm = page.waitForResponse((r) => r.url().endsWith('.wasm'));
+  await page.goto(`${target.url}/`);
+  assert.equal((await wasm).headers()['content-type'], 'application/wasm');
+  await form(page).waitFor();
+  assert.equal(await field(page, 'Member ID #').isVisible(), true, 'portal CSS hides inputs; the shadow root keeps them');
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.ok(overflow <= 0, `no horizontal scrolling at 320 px (overflow ${overflow}px)`);
+  const box = await host(page).getByRole('button', { name: 'Send request' }).boundingBox();
+  assert.ok(box.height >= 24 && box.width >= 24, 'target size (2.5.8)');
+  await screenshot(page, 'narrow-320');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('custom element lifecycle: attribute changes re-render, removal unmounts, mount() works', async () => {
+  const page = await openPortal(browser, target.url);
+  await page.evaluate(() => document.querySelector('rsos-request-form').setAttribute('agent-name', 'Sam Broker'));
+  await page.waitForFunction(() => document.querySelector('rsos-request-form').shadowRoot.querySelector('#rsos-agent_name').value === 'Sam Broker');
+  await page.evaluate(() => document.querySelector('rsos-request-form').setAttribute('line-of-business', 'individual'));
+  await page.waitForFunction(() => document.querySelector('rsos-request-form').shadowRoot.querySelector('#rsos-line_of_business').value === 'individual');
+  await page.evaluate(() => document.querySelector('rsos-request-form').remove());
+  await page.waitForFunction(() => !document.querySelector('rsos-request-form'));
+  const mounted = await page.evaluate(async () => {
+    const { mount } = await import('./rsos-form.js');
+    const div = document.createElement('section');
+    document.body.append(div);
+    const handle = await mount(div, { agentName: 'Mo Unt', endpoint: '/api/requests' });
+    const value = div.shadowRoot.querySelector('#rsos-agent_name').value;
+    handle.unmount();
+    return { value, after: div.shadowRoot.querySelector('form') === null };
+  });
+  assert.deepEqual(mounted, { value: 'Mo Unt', after: true });
+  assert.deepEqual(page.problems, []);
+});
+
+test('a cross-origin portal embeds the form from the form host and submits through CORS', async () => {
+  const http = await import('node:http');
+  const page = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Other portal</title>
+<meta http-equiv="Content-Security-Policy" content="default-src 'self'; script-src ${target.url} 'wasm-unsafe-eval'; connect-src ${target.url}; style-src 'self'">
+<script type="module" src="${target.url}/rsos-form.js"></script></head>
+<body><main><h1>Other portal</h1><rsos-request-form endpoint="${target.url}/api/requests" agent-name="Pat Agent" agent-san="A12345" agent-email="pat.agent@agency.example"></rsos-request-form></main></body></html>`;
+  const portal = http.createServer((req, res) => { res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }); res.end(page); });
+  // A fixed port (RSOS_E2E_PORTAL_PORT) lets the real host list this origin in its
+  // `allowed_origins`; the stand-in allows every origin.
+  await new Promise((r) => portal.listen(Number(process.env.RSOS_E2E_PORTAL_PORT ?? 0), '127.0.0.1', r));
+  try {
+    const context = await browser.newContext();
+    const tab = await context.newPage();
+    const problems = [];
+    tab.on('pageerror', (e) => problems.push(e.message));
+    tab.on('console', (m) => { if (m.type() === 'error' && !/favicon/.test(m.text())) problems.push(m.text()); });
+    // `localhost` vs `127.0.0.1`: a different origin for the browser, the same machine.
+    await tab.goto(`http://localhost:${portal.address().port}/`);
+    await form(tab).waitFor();
+    const before = (await mailbox(target.url)).length;
+    await fill(tab, { memberId: 'X0000-0002' });
+    await send(tab).click();
+    await host(tab).getByRole('heading', { name: 'Request sent' }).waitFor();
+    assert.equal((await newMessages(before)).length, 2);
+    assert.deepEqual(problems, []);
+    await context.close();
+  } finally {
+    await new Promise((r) => portal.close(r));
+  }
+});
+
+test('server refusals (409, 413, 429 beyond the wait limit) show the server sentence and keep the draft', async () => {
+  const page = await openPortal(browser, target.url);
+  await fill(page);
+  const answers = [
+    { status: 409, headers: { 'Content-Type': 'application/json' }, body: '{"error":"This Idempotency-Key was used for another request."}' },
+    { status: 413, headers: { 'Content-Type': 'application/json' }, body: '{"error":"The request is larger than 64 KiB."}' },
+    { status: 429, headers: { 'Content-Type': 'application/json', 'Retry-After': '3600' }, body: '{"error":"Too many requests."}' },
+  ];
+  const expected = [/another request/, /64 KiB/, /could not be sent/];
+  for (const [i, answer] of answers.entries()) {
+    await page.route('**/api/requests', (route) => route.fulfill(answer));
+    await send(page).click();
+    await eventually(async () => expected[i].test(await status(page).textContent()), true, `status after HTTP ${answer.status}`);
+    await page.unroute('**/api/requests');
+  }
+  assert.equal(await field(page, 'Member ID #').inputValue(), GOOD.memberId, 'the draft is kept');
+  assert.equal(await send(page).isEnabled(), true, 'the agent can try again');
+  assert.deepEqual(page.problems, []);
+});

@@ -1,0 +1,123 @@
+// Browser plumbing the Rust side imports through wasm-bindgen: the custom element class,
+// the shadow root and its stylesheet, and locale time formatting. Kept in JS because these
+// are one-liners here and each would pull extra web-sys bindings (and bytes) into the WASM.
+// No eval, no inline <style>: this works under a CSP with only 'wasm-unsafe-eval'.
+
+const ATTRIBUTES = ['endpoint', 'agent-name', 'agent-san', 'agent-email', 'line-of-business'];
+
+function attributesOf(element) {
+  const options = {};
+  for (const name of ATTRIBUTES) {
+    const value = element.getAttribute(name);
+    if (value !== null) options[name] = value;
+  }
+  return options;
+}
+
+// `mount(host, options)` is the Rust mount function; it returns a handle with
+// `update(options)` and `unmount()`.
+export function defineElement(tag, mount) {
+  if (customElements.get(tag)) return;
+  customElements.define(tag, class extends HTMLElement {
+    static get observedAttributes() { return ATTRIBUTES; }
+
+    connectedCallback() {
+      if (!this.rsosForm) this.rsosForm = mount(this, attributesOf(this));
+    }
+
+    attributeChangedCallback() {
+      if (this.rsosForm) this.rsosForm.update(attributesOf(this));
+    }
+
+    disconnectedCallback() {
+      // Moving the element fires disconnect then connect in one task: unmount only when it
+      // is still detached afterwards, so a move does not lose the agent's typing.
+      queueMicrotask(() => {
+        if (!this.isConnected && this.rsosForm) {
+          this.rsosForm.unmount();
+          this.rsosForm = undefined;
+        }
+      });
+    }
+  });
+}
+
+// A constructed stylesheet, not a <style> element: CSP `style-src` without
+// 'unsafe-inline' would block the latter, and portal CSS cannot reach into the shadow root.
+let sheet;
+export function prepareRoot(host, css) {
+  let root = host.shadowRoot;
+  if (!root) {
+    try {
+      root = host.attachShadow({ mode: 'open' });
+    } catch {
+      root = host; // elements that cannot host a shadow root still get a working form
+    }
+  }
+  if (!sheet) {
+    sheet = new CSSStyleSheet();
+    sheet.replaceSync(css);
+  }
+  if ('adoptedStyleSheets' in root && !root.adoptedStyleSheets.includes(sheet)) {
+    root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet];
+  }
+  const container = document.createElement('div');
+  container.className = 'rsos-root';
+  root.appendChild(container);
+  return container;
+}
+
+export function removeRoot(container) {
+  container.remove();
+}
+
+// The agent's own time zone and locale: the receipt is read by a person, not a parser.
+export function localTime(rfc3339) {
+  const date = new Date(rfc3339);
+  if (Number.isNaN(date.getTime())) return rfc3339;
+  return date.toLocaleString(undefined, {
+    weekday: 'long', year: 'numeric', month: 'long', day: 'numeric',
+    hour: 'numeric', minute: '2-digit', timeZoneName: 'short',
+  });
+}
+
+export function newIdempotencyKey() {
+  if (globalThis.crypto && crypto.randomUUID) return crypto.randomUUID();
+  const bytes = new Uint8Array(16);
+  crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+export function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export function emit(host, name, detail) {
+  host.dispatchEvent(new CustomEvent(name, { detail, bubbles: true, composed: true }));
+}
+
+export function now() {
+  return performance.now();
+}
+
+// One POST. Resolves to {status, retryAfter, body} for every HTTP answer; rejects only when
+// no answer came (network cut, DNS, CORS, timeout): the Rust side decides what to retry.
+export async function postJson(url, idempotencyKey, body, timeoutMs) {
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), timeoutMs);
+  try {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'Idempotency-Key': idempotencyKey },
+      body,
+      signal: abort.signal,
+      credentials: 'omit',
+    });
+    let json = null;
+    try { json = await response.json(); } catch { json = null; }
+    const retryAfter = Number.parseInt(response.headers.get('Retry-After') ?? '', 10);
+    return { status: response.status, retryAfter: Number.isFinite(retryAfter) ? retryAfter : -1, body: json };
+  } finally {
+    clearTimeout(timer);
+  }
+}

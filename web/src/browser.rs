@@ -1,0 +1,61 @@
+//! The few browser calls the form makes, bound from `js/element.js`. Keeping them in one
+//! small JS module keeps web-sys bindings (and shipped bytes) down, and keeps every
+//! platform call out of the state and view code.
+
+use js_sys::{Object, Reflect};
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(module = "/js/element.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = defineElement)]
+    pub fn define_element(tag: &str, mount: &Closure<dyn Fn(web_sys::Element, JsValue) -> JsValue>);
+
+    #[wasm_bindgen(js_name = prepareRoot)]
+    pub fn prepare_root(host: &web_sys::Element, css: &str) -> web_sys::Element;
+
+    #[wasm_bindgen(js_name = removeRoot)]
+    pub fn remove_root(container: &web_sys::Element);
+
+    #[wasm_bindgen(js_name = localTime)]
+    pub fn local_time(rfc3339: &str) -> String;
+
+    #[wasm_bindgen(js_name = newIdempotencyKey)]
+    pub fn new_idempotency_key() -> String;
+
+    pub fn sleep(ms: u32) -> js_sys::Promise;
+
+    pub fn emit(host: &web_sys::Element, name: &str, detail: &JsValue);
+
+    #[wasm_bindgen(js_name = postJson, catch)]
+    pub fn post_json(
+        url: &str,
+        idempotency_key: &str,
+        body: &str,
+        timeout_ms: u32,
+    ) -> Result<js_sys::Promise, JsValue>;
+}
+
+/// A string property of a JS object, if it is one.
+pub fn get_str(object: &JsValue, key: &str) -> Option<String> {
+    Reflect::get(object, &JsValue::from_str(key))
+        .ok()
+        .and_then(|v| v.as_string())
+}
+
+pub fn get(object: &JsValue, key: &str) -> JsValue {
+    Reflect::get(object, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// Builds a plain JS object; `Reflect::set` on a fresh object cannot fail.
+pub fn object(entries: &[(&str, JsValue)]) -> JsValue {
+    let object = Object::new();
+    for (key, value) in entries {
+        let _ = Reflect::set(&object, &JsValue::from_str(key), value);
+    }
+    object.into()
+}
+
+pub fn session_storage() -> Option<web_sys::Storage> {
+    // Private modes and sandboxed iframes can refuse storage: the form then just forgets.
+    web_sys::window()?.session_storage().ok().flatten()
+}

@@ -1,0 +1,114 @@
+//! The agents' RSOS request form, compiled to WebAssembly: one `<script type="module">`
+//! and one `<rsos-request-form>` tag put it into any agent portal.
+//!
+//! The form runs `rsos-rules` as the agent types, so the errors, the subject preview, the
+//! out-of-scope guidance, the urgent banner and the mixed-lines warning are the very verdict
+//! the edge function and the CLI produce — the form renders that verdict and never decides
+//! anything itself. It owns only the browser's side: the custom element and its shadow
+//! root, the drafts in `sessionStorage`, and the POST with one idempotency key per draft.
+//!
+//! ```html
+//! <script type="module" src="/form/rsos-form.js"></script>
+//! <rsos-request-form endpoint="/api/requests" agent-name="Pat Agent"
+//!                    agent-san="A12345" agent-email="pat@agency.example"
+//!                    line-of-business="medicare"></rsos-request-form>
+//! ```
+//!
+//! Portals that cannot use custom elements call the exported `mount(element, options)`
+//! (options `endpoint`, `agentName`, `agentSan`, `agentEmail`, `lineOfBusiness`), which
+//! returns a handle with `update(options)` and `unmount()`. The host element fires
+//! `rsos-ready`, `rsos-submitted` (detail: the receipt, with `trackingId`) and
+//! `rsos-out-of-scope` (detail: category, contact, guidance).
+
+mod browser;
+mod state;
+mod storage;
+mod submit;
+mod view;
+
+use wasm_bindgen::prelude::*;
+use yew::AppHandle;
+
+use crate::browser::get_str;
+use crate::state::Options;
+use crate::view::{App, AppProps};
+
+/// The custom element's tag name.
+pub const TAG: &str = "rsos-request-form";
+
+const CSS: &str = include_str!("../static/form.css");
+
+#[wasm_bindgen(start)]
+pub fn start() {
+    let mount = Closure::<dyn Fn(web_sys::Element, JsValue) -> JsValue>::new(
+        |host: web_sys::Element, options: JsValue| JsValue::from(mount(host, options)),
+    );
+    browser::define_element(TAG, &mount);
+    // The element class calls this for every instance for the page's whole life.
+    mount.forget();
+}
+
+/// A mounted form: `update(options)` re-renders with new attributes, `unmount()` removes it.
+#[wasm_bindgen]
+pub struct FormHandle {
+    app: Option<AppHandle<App>>,
+    host: web_sys::Element,
+    container: web_sys::Element,
+}
+
+#[wasm_bindgen]
+impl FormHandle {
+    pub fn update(&mut self, options: JsValue) {
+        if let Some(app) = self.app.as_mut() {
+            app.update(AppProps {
+                host: self.host.clone(),
+                options: options_from(&options),
+            });
+        }
+    }
+
+    pub fn unmount(&mut self) {
+        if let Some(app) = self.app.take() {
+            app.destroy();
+            browser::remove_root(&self.container);
+        }
+    }
+}
+
+/// Mounts the form into `host`'s shadow root (created if needed). `options` is an object
+/// with `endpoint`, `agentName`, `agentSan`, `agentEmail`, `lineOfBusiness` (the
+/// element's attribute names work too); every one is optional.
+#[wasm_bindgen]
+pub fn mount(host: web_sys::Element, options: JsValue) -> FormHandle {
+    let container = browser::prepare_root(&host, CSS);
+    let props = AppProps {
+        host: host.clone(),
+        options: options_from(&options),
+    };
+    let app = yew::Renderer::<App>::with_root_and_props(container.clone(), props).render();
+    FormHandle {
+        app: Some(app),
+        host,
+        container,
+    }
+}
+
+fn options_from(js: &JsValue) -> Options {
+    let read = |camel: &str, dashed: &str| {
+        get_str(js, camel)
+            .or_else(|| get_str(js, dashed))
+            .unwrap_or_default()
+    };
+    let endpoint = read("endpoint", "endpoint");
+    Options {
+        endpoint: if endpoint.trim().is_empty() {
+            Options::DEFAULT_ENDPOINT.to_string()
+        } else {
+            endpoint
+        },
+        agent_name: read("agentName", "agent-name"),
+        agent_san: read("agentSan", "agent-san"),
+        agent_email: read("agentEmail", "agent-email"),
+        line_of_business: read("lineOfBusiness", "line-of-business"),
+    }
+}

@@ -1,0 +1,85 @@
+//! The drafts in `sessionStorage`, so a reload or a failed network loses nothing. Session,
+//! not local, storage: member data must not outlive the tab.
+
+use js_sys::{Array, JSON};
+use rsos_rules::{Field, Request};
+use wasm_bindgen::JsValue;
+
+use crate::browser::{get, get_str, object, session_storage};
+use crate::state::{Draft, Options};
+
+const KEY: &str = "rsos-form:drafts:v1";
+
+/// The saved drafts and the active index; empty when nothing (readable) was saved.
+pub fn load() -> (Vec<Draft>, usize) {
+    let Some(text) = session_storage().and_then(|s| s.get_item(KEY).ok().flatten()) else {
+        return (Vec::new(), 0);
+    };
+    // A draft written by another version or edited by hand is dropped, not trusted.
+    let Ok(saved) = JSON::parse(&text) else {
+        return (Vec::new(), 0);
+    };
+    let active = get(&saved, "active").as_f64().unwrap_or(0.0) as usize;
+    let drafts = Array::from(&get(&saved, "drafts"))
+        .iter()
+        .filter_map(|d| {
+            let key = get_str(&d, "key").filter(|k| !k.is_empty())?;
+            let mut request = Request::default();
+            for field in Field::ALL {
+                if let (Some(text), Some(value)) =
+                    (request.text_mut(field), get_str(&d, field.as_str()))
+                {
+                    *text = value;
+                }
+            }
+            request.confirm_single_line_of_business = get(&d, "confirm").as_bool() == Some(true);
+            Some(Draft {
+                request,
+                key,
+                touched: Vec::new(),
+                server_errors: Vec::new(),
+            })
+        })
+        .collect();
+    (drafts, active)
+}
+
+/// Saves the drafts worth keeping; clears storage when none is.
+pub fn save(drafts: &[Draft], active: usize, options: &Options) {
+    let Some(storage) = session_storage() else {
+        return;
+    };
+    let kept: Vec<&Draft> = drafts.iter().filter(|d| !d.is_pristine(options)).collect();
+    if kept.is_empty() {
+        let _ = storage.remove_item(KEY);
+        return;
+    }
+    let list = Array::new();
+    for draft in &kept {
+        let mut entries: Vec<(&str, JsValue)> = vec![
+            ("key", JsValue::from_str(&draft.key)),
+            (
+                "confirm",
+                JsValue::from_bool(draft.request.confirm_single_line_of_business),
+            ),
+        ];
+        for field in Field::ALL {
+            if field != Field::ConfirmSingleLineOfBusiness {
+                entries.push((field.as_str(), JsValue::from_str(draft.request.text(field))));
+            }
+        }
+        list.push(&object(&entries));
+    }
+    let active = kept
+        .iter()
+        .position(|d| drafts.get(active).is_some_and(|a| a.key == d.key))
+        .unwrap_or(0);
+    let saved = object(&[
+        ("active", JsValue::from_f64(active as f64)),
+        ("drafts", list.into()),
+    ]);
+    if let Ok(text) = JSON::stringify(&saved) {
+        // A full quota only costs the reload safety net; the form keeps working.
+        let _ = storage.set_item(KEY, &String::from(text));
+    }
+}

@@ -1,0 +1,302 @@
+//! Building and testing the WASM form (`web/`, package `rsos-form`).
+//!
+//! `build` makes `dist/`: the demo portal (`index.html`, `portal.css`), the one script a
+//! portal includes (`rsos-form.js`), the wasm-bindgen glue and snippets, and the WASM after
+//! `wasm-opt -Oz`. No trunk or wasm-pack: cargo, `wasm-bindgen` (the exact version in
+//! Cargo.lock) and binaryen's `wasm-opt` (from npm; Debian's is too old).
+//!
+//! `test` runs the form's WASM tests in headless Chromium (wasm-bindgen-test, including the
+//! shared `tests/vectors`) and then the end-to-end tests in `tests/e2e` (playwright-core
+//! driving Debian's Chromium). The e2e tests target `RSOS_E2E_BASE_URL` when it is set (the
+//! real edge host), else they start their own dev stand-in server on 127.0.0.1.
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+
+use crate::shell::{cargo, locked_version, root, run, target_dir};
+
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+const BINARYEN_VERSION: u32 = 132;
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+pub fn build() -> Result<PathBuf> {
+    let started = Instant::now();
+    let root = root();
+    let target = target_dir();
+    let bindgen = wasm_bindgen_tool("wasm-bindgen")?;
+    let wasm_opt = wasm_opt_tool()?;
+
+    cargo(&[
+        "build",
+        "--profile",
+        "form",
+        "--target",
+        WASM_TARGET,
+        "-p",
+        "rsos-form",
+    ])?;
+    let compiled = target.join(WASM_TARGET).join("form").join("rsos_form.wasm");
+
+    let staging = target.join("form-bindgen");
+    recreate(&staging)?;
+    run(Command::new(&bindgen)
+        .args([
+            "--target",
+            "web",
+            "--no-typescript",
+            "--out-name",
+            "rsos_form",
+            "--out-dir",
+        ])
+        .arg(&staging)
+        .arg(&compiled))?;
+
+    let dist = root.join("dist");
+    recreate(&dist)?;
+    // The features rustc enables by default for wasm32 today; wasm-opt must accept them
+    // and may use them, and every browser that runs the form supports them.
+    run(Command::new(&wasm_opt)
+        .args([
+            "-Oz",
+            "--enable-bulk-memory",
+            "--enable-mutable-globals",
+            "--enable-nontrapping-float-to-int",
+            "--enable-sign-ext",
+            "--enable-reference-types",
+            "--enable-multivalue",
+        ])
+        .arg(staging.join("rsos_form_bg.wasm"))
+        .arg("-o")
+        .arg(dist.join("rsos_form_bg.wasm")))?;
+    copy(&staging.join("rsos_form.js"), &dist.join("rsos_form.js"))?;
+    copy_tree(&staging.join("snippets"), &dist.join("snippets"))?;
+    copy(
+        &root.join("web/static/rsos-form.js"),
+        &dist.join("rsos-form.js"),
+    )?;
+    copy(
+        &root.join("web/static/portal.css"),
+        &dist.join("portal.css"),
+    )?;
+    copy(&root.join("index.html"), &dist.join("index.html"))?;
+
+    report_sizes(&dist, &compiled, &staging.join("rsos_form_bg.wasm"))?;
+    println!(
+        "form: built {} in {:.1} s",
+        dist.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(dist)
+}
+
+pub fn test() -> Result<()> {
+    let root = root();
+    let runner = wasm_bindgen_tool("wasm-bindgen-test-runner")?;
+    let chromedriver = chromedriver()?;
+    // wasm-bindgen-test: the form's unit tests and the shared vectors, in headless Chromium.
+    run(
+        Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args(["test", "--target", WASM_TARGET, "-p", "rsos-form"])
+            .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", &runner)
+            .env("CHROMEDRIVER", &chromedriver)
+            .env(
+                "WASM_BINDGEN_TEST_WEBDRIVER_JSON",
+                root.join("web/webdriver.json"),
+            )
+            .env(
+                "WASM_BINDGEN_TEST_TIMEOUT",
+                std::env::var("WASM_BINDGEN_TEST_TIMEOUT").unwrap_or_else(|_| "180".into()),
+            ),
+    )?;
+
+    let dist = build()?;
+    e2e(&dist)
+}
+
+/// The end-to-end tests (node's test runner, playwright-core, Debian's Chromium).
+pub fn e2e(dist: &Path) -> Result<()> {
+    let root = root();
+    let e2e = root.join("tests/e2e");
+    need_file(CHROMIUM, "Debian's Chromium: `apt-get install -y chromium`")?;
+    need_file(
+        e2e.join("node_modules/playwright-core/package.json"),
+        "the e2e test packages: `npm ci --prefix tests/e2e`",
+    )?;
+    let tests: Vec<PathBuf> = fs::read_dir(&e2e)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(".test.mjs"))
+        .collect();
+    if tests.is_empty() {
+        bail!("no end-to-end tests (*.test.mjs) in {}", e2e.display());
+    }
+    run(Command::new("node")
+        .args(["--test", "--test-concurrency=1"])
+        .args(&tests)
+        .env("RSOS_DIST", dist)
+        .env("CHROMIUM", CHROMIUM))
+}
+
+/// `wasm-bindgen` or `wasm-bindgen-test-runner`, checked against the version Cargo.lock
+/// resolves: the CLI refuses (or silently miscompiles) a WASM made by another version.
+fn wasm_bindgen_tool(name: &str) -> Result<PathBuf> {
+    let wanted = locked_version("wasm-bindgen")?;
+    let install = format!("`cargo install wasm-bindgen-cli --version ={wanted}` (about 6 minutes)");
+    let output = Command::new(name)
+        .arg("--version")
+        .output()
+        .with_context(|| format!("`{name}` is not on PATH: install it with {install}"))?;
+    let version = String::from_utf8_lossy(&output.stdout);
+    let found = version.split_whitespace().nth(1).unwrap_or("unknown");
+    if found != wanted {
+        bail!("`{name}` is version {found}, but Cargo.lock has wasm-bindgen {wanted}: install it with {install}");
+    }
+    Ok(PathBuf::from(name))
+}
+
+/// binaryen's `wasm-opt`, version 132 or newer: from `web/node_modules` (the npm package
+/// pinned in web/package.json), else from PATH.
+fn wasm_opt_tool() -> Result<PathBuf> {
+    let local = root().join("web/node_modules/.bin/wasm-opt");
+    let install = format!("`npm ci --prefix web` (npm package binaryen {BINARYEN_VERSION})");
+    for candidate in [local, PathBuf::from("wasm-opt")] {
+        let Ok(output) = Command::new(&candidate).arg("--version").output() else {
+            continue;
+        };
+        let text = String::from_utf8_lossy(&output.stdout);
+        let version: u32 = text
+            .split_whitespace()
+            .find_map(|w| w.parse().ok())
+            .unwrap_or(0);
+        if version >= BINARYEN_VERSION {
+            return Ok(candidate);
+        }
+        eprintln!(
+            "form: skipping {} (binaryen {version} is too old)",
+            candidate.display()
+        );
+    }
+    bail!("wasm-opt (binaryen {BINARYEN_VERSION}+) not found: install it with {install}")
+}
+
+fn chromedriver() -> Result<PathBuf> {
+    if let Some(path) = std::env::var_os("CHROMEDRIVER") {
+        return Ok(PathBuf::from(path));
+    }
+    need_file(
+        CHROMEDRIVER,
+        "Debian's chromedriver: `apt-get install -y chromium chromium-driver`",
+    )?;
+    Ok(PathBuf::from(CHROMEDRIVER))
+}
+
+fn need_file(path: impl AsRef<Path>, install: &str) -> Result<()> {
+    let path = path.as_ref();
+    if !path.exists() {
+        bail!("{} is missing: install {install}", path.display());
+    }
+    Ok(())
+}
+
+fn recreate(dir: &Path) -> Result<()> {
+    if dir.exists() {
+        fs::remove_dir_all(dir).with_context(|| format!("cannot clear {}", dir.display()))?;
+    }
+    fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))
+}
+
+fn copy(from: &Path, to: &Path) -> Result<()> {
+    fs::copy(from, to)
+        .map(drop)
+        .with_context(|| format!("cannot copy {} to {}", from.display(), to.display()))
+}
+
+fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+    if !from.exists() {
+        return Ok(());
+    }
+    fs::create_dir_all(to)?;
+    for entry in fs::read_dir(from)? {
+        let path = entry?.path();
+        let target = to.join(path.file_name().unwrap_or_default());
+        if path.is_dir() {
+            copy_tree(&path, &target)?;
+        } else {
+            copy(&path, &target)?;
+        }
+    }
+    Ok(())
+}
+
+/// Raw, gzip and brotli bytes of everything a portal downloads for the form.
+fn report_sizes(dist: &Path, compiled: &Path, bound: &Path) -> Result<()> {
+    let mut files = Vec::new();
+    collect(dist, &mut files)?;
+    files.retain(|p| {
+        let name = p.to_string_lossy();
+        (name.ends_with(".js") || name.ends_with(".wasm")) && !name.ends_with("portal.css")
+    });
+    files.sort();
+    println!("form: what a portal downloads (bytes)");
+    println!(
+        "  {:<48} {:>9} {:>9} {:>9}",
+        "file", "raw", "gzip -9", "brotli 11"
+    );
+    let mut total = (0, 0, 0);
+    for file in &files {
+        let bytes = fs::read(file)?;
+        let (raw, gz, br) = (bytes.len(), gzip(&bytes)?, brotli(&bytes)?);
+        total = (total.0 + raw, total.1 + gz, total.2 + br);
+        let name = file
+            .strip_prefix(dist)
+            .unwrap_or(file)
+            .display()
+            .to_string();
+        println!("  {name:<48} {raw:>9} {gz:>9} {br:>9}");
+    }
+    println!(
+        "  {:<48} {:>9} {:>9} {:>9}",
+        "total", total.0, total.1, total.2
+    );
+    let size = |p: &Path| fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "form: wasm {} bytes from cargo, {} after wasm-bindgen, {} after wasm-opt -Oz",
+        size(compiled),
+        size(bound),
+        size(&dist.join("rsos_form_bg.wasm"))
+    );
+    Ok(())
+}
+
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect(&path, out)?;
+        } else {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn gzip(bytes: &[u8]) -> Result<usize> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(bytes)?;
+    Ok(encoder.finish()?.len())
+}
+
+fn brotli(bytes: &[u8]) -> Result<usize> {
+    let mut out = Vec::new();
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 11,
+        lgwin: 22,
+        ..Default::default()
+    };
+    brotli::BrotliCompress(&mut &bytes[..], &mut out, &params)?;
+    Ok(out.len())
+}
