@@ -95,6 +95,11 @@ proptest! {
     #[test]
     fn judging_the_normalised_request_changes_nothing(request in any_request()) {
         let first = assess(&request, Ruleset::builtin());
+        // Control characters are refused before white space is collapsed (a tab inside a
+        // name is an error, not a space), so only requests without them normalise to an
+        // equivalent request.
+        let refused = first.verdict.errors.iter().any(|e| e.code == rsos_rules::ErrorCode::InvalidCharacters);
+        prop_assume!(!refused);
         let n = &first.request;
         let again = Request {
             line_of_business: n.line_of_business.clone(),
