@@ -55,6 +55,19 @@ fn any_request() -> impl Strategy<Value = Request> {
         )
 }
 
+fn without_controls(mut request: Request) -> Request {
+    for field in Field::ALL {
+        if let Some(text) = request.text_mut(field) {
+            text.retain(|c| {
+                !c.is_control()
+                    && !('\u{202a}'..='\u{202e}').contains(&c)
+                    && !('\u{2066}'..='\u{2069}').contains(&c)
+            });
+        }
+    }
+    request
+}
+
 /// `Last, First Medicare` or `Last, First HumanaOne`, names free of separators.
 fn subject_has_spec_shape(subject: &str) -> bool {
     let Some((rest, label)) = subject.rsplit_once(' ') else {
@@ -94,12 +107,10 @@ proptest! {
 
     #[test]
     fn judging_the_normalised_request_changes_nothing(request in any_request()) {
-        let first = assess(&request, Ruleset::builtin());
         // Control characters are refused before white space is collapsed (a tab inside a
-        // name is an error, not a space), so only requests without them normalise to an
-        // equivalent request.
-        let refused = first.verdict.errors.iter().any(|e| e.code == rsos_rules::ErrorCode::InvalidCharacters);
-        prop_assume!(!refused);
+        // name is an error, not a space), so the property holds for text without them.
+        let request = without_controls(request);
+        let first = assess(&request, Ruleset::builtin());
         let n = &first.request;
         let again = Request {
             line_of_business: n.line_of_business.clone(),
