@@ -3,7 +3,7 @@
 // are one-liners here and each would pull extra web-sys bindings (and bytes) into the WASM.
 // No eval, no inline <style>: this works under a CSP with only 'wasm-unsafe-eval'.
 
-const ATTRIBUTES = ['endpoint', 'agent-name', 'agent-san', 'agent-email', 'line-of-business'];
+const ATTRIBUTES = ['endpoint', 'agent-name', 'agent-san', 'agent-email', 'line-of-business', 'embed-token'];
 
 function attributesOf(element) {
   const options = {};
@@ -102,13 +102,16 @@ export function now() {
 
 // One POST. Resolves to {status, retryAfter, body} for every HTTP answer; rejects only when
 // no answer came (network cut, DNS, CORS, timeout): the Rust side decides what to retry.
-export async function postJson(url, idempotencyKey, body, timeoutMs) {
+export async function postJson(url, idempotencyKey, embedToken, body, timeoutMs) {
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), timeoutMs);
+  const headers = { 'Content-Type': 'application/json', 'Idempotency-Key': idempotencyKey };
+  // The portal's signed statement of who is signed in (see crates/embed-token).
+  if (embedToken) headers.Authorization = `Bearer ${embedToken}`;
   try {
     const response = await fetch(url, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json', 'Idempotency-Key': idempotencyKey },
+      headers,
       body,
       signal: abort.signal,
       credentials: 'omit',

@@ -30,6 +30,7 @@ extern "C" {
     pub fn post_json(
         url: &str,
         idempotency_key: &str,
+        embed_token: &str,
         body: &str,
         timeout_ms: u32,
     ) -> Result<js_sys::Promise, JsValue>;

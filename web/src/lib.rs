@@ -110,5 +110,6 @@ fn options_from(js: &JsValue) -> Options {
         agent_san: read("agentSan", "agent-san"),
         agent_email: read("agentEmail", "agent-email"),
         line_of_business: read("lineOfBusiness", "line-of-business"),
+        embed_token: read("embedToken", "embed-token"),
     }
 }

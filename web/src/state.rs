@@ -14,6 +14,8 @@ pub struct Options {
     pub agent_san: String,
     pub agent_email: String,
     pub line_of_business: String,
+    /// The portal's signed embed token, sent as `Authorization: Bearer`; empty = none.
+    pub embed_token: String,
 }
 
 impl Options {
@@ -374,6 +376,7 @@ mod tests {
             agent_san: "A12345".into(),
             agent_email: "pat@agency.example".into(),
             line_of_business: String::new(),
+            embed_token: String::new(),
         }
     }
 

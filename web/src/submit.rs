@@ -40,12 +40,18 @@ pub fn delay_seconds(next: u32, retry_after: Option<u32>) -> u32 {
 }
 
 /// Posts until there is an answer to act on, reporting progress through `dispatch`.
-pub async fn send(endpoint: &str, key: &str, request: &Request, dispatch: impl Fn(Action)) {
+pub async fn send(
+    endpoint: &str,
+    embed_token: &str,
+    key: &str,
+    request: &Request,
+    dispatch: impl Fn(Action),
+) {
     let body = body(request);
     let mut attempt = 1;
     loop {
         dispatch(Action::Sending { attempt });
-        let retry_after = match post(endpoint, key, &body).await {
+        let retry_after = match post(endpoint, embed_token, key, &body).await {
             Answer::Final(action) => return dispatch(action),
             Answer::TryAgain { retry_after } => retry_after,
         };
@@ -66,8 +72,8 @@ enum Answer {
     TryAgain { retry_after: Option<u32> },
 }
 
-async fn post(endpoint: &str, key: &str, body: &str) -> Answer {
-    let reply = match post_json(endpoint, key, body, TIMEOUT_MS) {
+async fn post(endpoint: &str, embed_token: &str, key: &str, body: &str) -> Answer {
+    let reply = match post_json(endpoint, key, embed_token, body, TIMEOUT_MS) {
         Ok(promise) => JsFuture::from(promise).await,
         Err(e) => Err(e),
     };

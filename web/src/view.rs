@@ -103,9 +103,10 @@ pub fn app(props: &AppProps) -> Html {
             }
             let dispatcher = state.dispatcher();
             let endpoint = state.options.endpoint.clone();
+            let token = state.options.embed_token.clone();
             let draft = state.draft().clone();
             wasm_bindgen_futures::spawn_local(async move {
-                submit::send(&endpoint, &draft.key, &draft.request, |a| {
+                submit::send(&endpoint, &token, &draft.key, &draft.request, |a| {
                     dispatcher.dispatch(a)
                 })
                 .await;
