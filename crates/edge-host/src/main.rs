@@ -1,0 +1,102 @@
+//! `rsos-edge-host`: serves the RSOS Spin edge component on 127.0.0.1 with a local mailbox
+//! and static files, for trying the whole stack without the `spin` CLI.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use rsos_edge_host::{start, EdgeRuntime, HostConfig};
+
+#[derive(Parser)]
+#[command(
+    name = "rsos-edge-host",
+    about = "Run the RSOS edge component in wasmtime, like `spin up`."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the component's HTTP trigger, the local mailbox and static files.
+    Serve {
+        /// The compiled component (rsos_edge.wasm).
+        #[arg(long)]
+        component: PathBuf,
+        /// The Spin manifest.
+        #[arg(long, default_value = "edge/spin.toml")]
+        manifest: PathBuf,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// A directory of static files (the built form), served for every other path.
+        #[arg(long = "static")]
+        static_dir: Option<PathBuf>,
+        /// Set an application variable (repeatable); wins over SPIN_VARIABLE_<NAME>.
+        #[arg(long = "var", value_name = "NAME=VALUE")]
+        vars: Vec<String>,
+        /// Keep key-value data in this JSON file across restarts.
+        #[arg(long)]
+        key_value_file: Option<PathBuf>,
+        /// Send the component's mail to this host's /mailbox instead of the configured API.
+        #[arg(long)]
+        local_mailbox: bool,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run(Cli::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("rsos-edge-host: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    let Command::Serve {
+        component,
+        manifest,
+        listen,
+        static_dir,
+        vars,
+        key_value_file,
+        local_mailbox,
+    } = cli.command;
+    let mut variables = BTreeMap::new();
+    for var in vars {
+        let (name, value) = var
+            .split_once('=')
+            .ok_or_else(|| format!("--var {var:?} must look like name=value"))?;
+        variables.insert(name.trim().to_owned(), value.to_owned());
+    }
+    let engine = EdgeRuntime::engine().map_err(|e| e.to_string())?;
+    let compiled = EdgeRuntime::compile(&engine, &component).map_err(|e| e.to_string())?;
+    let config = HostConfig {
+        manifest,
+        variables,
+        use_environment: true,
+        static_dir,
+        key_value_file,
+        listen,
+        local_mailbox,
+        key_value_latency: None,
+    };
+    let host = start(&engine, &compiled, config)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("RSOS edge host listening on http://{}", host.addr);
+    println!("  API:     http://{}/api/requests", host.addr);
+    println!("  Mailbox: http://{}/mailbox", host.addr);
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {
+            println!("stopping");
+            host.shutdown().await;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,357 @@
+//! The wasmtime side: compile the component once, link WASI 0.2, `wasi:http` and the Spin
+//! imports, and run one fresh instance per HTTP request — the way Spin does, so no state
+//! survives in the component's memory between requests; only key-value does.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use wasmtime::component::{Component, HasSelf, Linker, Resource, ResourceTable};
+use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::p2::bindings::http::types::{ErrorCode, Scheme};
+use wasmtime_wasi_http::p2::bindings::ProxyPre;
+use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
+use wasmtime_wasi_http::{
+    RequestOptions, WasiBody, WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView,
+};
+
+use crate::key_value::{KeyValueStore, KeyValueStores};
+use crate::outbound::AllowedHosts;
+use crate::variables::Variables;
+
+mod bindings {
+    wasmtime::component::bindgen!({
+        path: "wit",
+        world: "fermyon:spin/edge-imports",
+        // Async so a simulated store latency (see `AppContext::key_value_latency`) parks the
+        // instance instead of blocking a worker thread.
+        imports: { default: async },
+        with: {
+            "fermyon:spin/key-value.store": crate::runtime::OpenStore,
+        },
+    });
+}
+
+use bindings::fermyon::spin::{key_value, variables};
+
+/// A store handle held by one instance: the label's shared store.
+pub struct OpenStore(Arc<KeyValueStore>);
+
+/// What every instance shares: resolved variables, key-value stores and outbound rules.
+#[derive(Clone)]
+pub struct AppContext {
+    pub variables: Arc<Variables>,
+    pub stores: KeyValueStores,
+    pub granted_stores: Arc<Vec<String>>,
+    pub allowed_hosts: Arc<AllowedHosts>,
+    /// Added before every key-value operation, to behave like a remote store. Races between
+    /// instances become as likely as they are against Redis or a cloud store, which is what the
+    /// idempotency tests need to be honest.
+    pub key_value_latency: Option<std::time::Duration>,
+}
+
+/// Per-request store data.
+pub struct InstanceState {
+    wasi: WasiCtx,
+    http: WasiHttpCtx,
+    table: ResourceTable,
+    hooks: OutboundHooks,
+    app: AppContext,
+    limits: StoreLimits,
+}
+
+impl WasiView for InstanceState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for InstanceState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.hooks,
+        }
+    }
+}
+
+/// Outbound HTTP with `allowed_outbound_hosts` enforced before any connection is made.
+struct OutboundHooks {
+    allowed: Arc<AllowedHosts>,
+}
+
+type SendFuture = Box<
+    dyn std::future::Future<
+            Output = wasmtime_wasi_http::Result<(
+                http::Response<WasiBody>,
+                Box<dyn std::future::Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
+            )>,
+        > + Send,
+>;
+
+impl WasiHttpHooks for OutboundHooks {
+    fn send_request(
+        &mut self,
+        request: http::Request<WasiBody>,
+        options: Option<RequestOptions>,
+        fut: Box<dyn std::future::Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
+    ) -> SendFuture {
+        _ = fut;
+        let uri = request.uri();
+        let scheme = uri.scheme_str().unwrap_or("https").to_ascii_lowercase();
+        let allowed = uri.host().is_some_and(|host| {
+            self.allowed
+                .allows(&scheme, host.trim_matches(['[', ']']), uri.port_u16())
+        });
+        if !allowed {
+            eprintln!(
+                "rsos-edge-host: outbound request to {scheme}://{} denied by allowed_outbound_hosts",
+                uri.authority().map(|a| a.as_str()).unwrap_or("?")
+            );
+            return Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) });
+        }
+        Box::new(async move {
+            let (response, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
+            Ok((
+                response.map(BodyExt::boxed_unsync),
+                Box::new(io) as Box<dyn std::future::Future<Output = _> + Send>,
+            ))
+        })
+    }
+}
+
+impl variables::Host for InstanceState {
+    async fn get(&mut self, name: String) -> Result<String, variables::Error> {
+        if !crate::manifest::is_variable_name(&name) {
+            return Err(variables::Error::InvalidName(name));
+        }
+        self.app
+            .variables
+            .component_value(&name)
+            .map(str::to_owned)
+            .ok_or(variables::Error::Undefined(name))
+    }
+}
+
+impl key_value::Host for InstanceState {}
+
+impl key_value::HostStore for InstanceState {
+    async fn open(&mut self, label: String) -> Result<Resource<OpenStore>, key_value::Error> {
+        pause(self.app.key_value_latency).await;
+        if !self.app.granted_stores.contains(&label) {
+            return Err(key_value::Error::AccessDenied);
+        }
+        let store = self
+            .app
+            .stores
+            .get(&label)
+            .ok_or(key_value::Error::NoSuchStore)?;
+        self.table
+            .push(OpenStore(store))
+            .map_err(|_| key_value::Error::StoreTableFull)
+    }
+
+    async fn get(
+        &mut self,
+        this: Resource<OpenStore>,
+        key: String,
+    ) -> Result<Option<Vec<u8>>, key_value::Error> {
+        pause(self.app.key_value_latency).await;
+        Ok(self.store(&this)?.get(&key))
+    }
+
+    async fn set(
+        &mut self,
+        this: Resource<OpenStore>,
+        key: String,
+        value: Vec<u8>,
+    ) -> Result<(), key_value::Error> {
+        pause(self.app.key_value_latency).await;
+        self.store(&this)?
+            .set(key, value)
+            .map_err(key_value::Error::Other)
+    }
+
+    async fn delete(
+        &mut self,
+        this: Resource<OpenStore>,
+        key: String,
+    ) -> Result<(), key_value::Error> {
+        pause(self.app.key_value_latency).await;
+        self.store(&this)?
+            .delete(&key)
+            .map_err(key_value::Error::Other)
+    }
+
+    async fn exists(
+        &mut self,
+        this: Resource<OpenStore>,
+        key: String,
+    ) -> Result<bool, key_value::Error> {
+        pause(self.app.key_value_latency).await;
+        Ok(self.store(&this)?.exists(&key))
+    }
+
+    async fn get_keys(
+        &mut self,
+        this: Resource<OpenStore>,
+    ) -> Result<Vec<String>, key_value::Error> {
+        pause(self.app.key_value_latency).await;
+        Ok(self.store(&this)?.keys())
+    }
+
+    async fn drop(&mut self, this: Resource<OpenStore>) -> wasmtime::Result<()> {
+        self.table.delete(this)?;
+        Ok(())
+    }
+}
+
+impl InstanceState {
+    fn store(&self, this: &Resource<OpenStore>) -> Result<Arc<KeyValueStore>, key_value::Error> {
+        self.table
+            .get(this)
+            .map(|open| open.0.clone())
+            .map_err(|_| key_value::Error::Other("unknown store handle".into()))
+    }
+}
+
+async fn pause(latency: Option<std::time::Duration>) {
+    if let Some(latency) = latency {
+        tokio::time::sleep(latency).await;
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error("could not load the component {path}: {reason}")]
+    Load { path: String, reason: String },
+    #[error("the component does not fit this host: {0}")]
+    Link(String),
+}
+
+/// A compiled, linked component, ready to instantiate per request.
+#[derive(Clone)]
+pub struct EdgeRuntime {
+    pre: ProxyPre<InstanceState>,
+    app: AppContext,
+}
+
+/// Instances get at most this much linear memory; a request that needs more traps instead
+/// of starving the host.
+const MEMORY_LIMIT: usize = 256 * 1024 * 1024;
+
+impl EdgeRuntime {
+    pub fn engine() -> Result<Engine, RuntimeError> {
+        let mut config = wasmtime::Config::new();
+        // Like Spin: a pooling allocator makes instance-per-request cheap (slots are reused,
+        // memory is reset with madvise instead of mmap/munmap per request). Fall back to the
+        // on-demand allocator where the pool cannot reserve its address space.
+        let mut pool = wasmtime::PoolingAllocationConfig::default();
+        pool.total_component_instances(512)
+            .total_memories(512)
+            .total_tables(2048)
+            .total_core_instances(4096)
+            .max_memory_size(MEMORY_LIMIT);
+        config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
+        if let Ok(engine) = Engine::new(&config) {
+            return Ok(engine);
+        }
+        config.allocation_strategy(wasmtime::InstanceAllocationStrategy::OnDemand);
+        Engine::new(&config).map_err(|e| RuntimeError::Load {
+            path: String::new(),
+            reason: e.to_string(),
+        })
+    }
+
+    pub fn compile(engine: &Engine, path: &Path) -> Result<Component, RuntimeError> {
+        Component::from_file(engine, path).map_err(|e| RuntimeError::Load {
+            path: path.display().to_string(),
+            reason: format!("{e:#}"),
+        })
+    }
+
+    pub fn new(
+        engine: &Engine,
+        component: &Component,
+        app: AppContext,
+    ) -> Result<EdgeRuntime, RuntimeError> {
+        let link = |e: wasmtime::Error| RuntimeError::Link(format!("{e:#}"));
+        let mut linker: Linker<InstanceState> = Linker::new(engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(link)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(link)?;
+        key_value::add_to_linker::<InstanceState, HasSelf<InstanceState>>(&mut linker, |s| s)
+            .map_err(link)?;
+        variables::add_to_linker::<InstanceState, HasSelf<InstanceState>>(&mut linker, |s| s)
+            .map_err(link)?;
+        let pre = linker.instantiate_pre(component).map_err(link)?;
+        let pre = ProxyPre::new(pre).map_err(link)?;
+        Ok(EdgeRuntime { pre, app })
+    }
+
+    /// Runs one request through a fresh instance.
+    pub async fn handle(
+        &self,
+        request: hyper::Request<Incoming>,
+    ) -> Result<hyper::Response<HyperOutgoingBody>, HandleError> {
+        let wasi = WasiCtx::builder().inherit_stderr().build();
+        let state = InstanceState {
+            wasi,
+            http: WasiHttpCtx::new(),
+            table: ResourceTable::new(),
+            hooks: OutboundHooks {
+                allowed: self.app.allowed_hosts.clone(),
+            },
+            app: self.app.clone(),
+            limits: StoreLimitsBuilder::new().memory_size(MEMORY_LIMIT).build(),
+        };
+        let mut store = Store::new(self.pre.engine(), state);
+        store.limiter(|s| &mut s.limits);
+        let (sender, receiver) = tokio::sync::oneshot::channel();
+        let incoming = store
+            .data_mut()
+            .http()
+            .new_incoming_request(Scheme::Http, request)
+            .map_err(|e| HandleError::Trap(format!("{e:#}")))?;
+        let out = store
+            .data_mut()
+            .http()
+            .new_response_outparam(sender)
+            .map_err(|e| HandleError::Trap(format!("{e:#}")))?;
+        let pre = self.pre.clone();
+        // The instance runs in its own task so it can keep streaming a body after the
+        // response head is out, and so a trap cannot take the connection task with it.
+        let task = tokio::spawn(async move {
+            let proxy = pre.instantiate_async(&mut store).await?;
+            proxy
+                .wasi_http_incoming_handler()
+                .call_handle(&mut store, incoming, out)
+                .await
+        });
+        match receiver.await {
+            Ok(Ok(response)) => Ok(response),
+            Ok(Err(code)) => Err(HandleError::Guest(code)),
+            Err(_) => {
+                let reason = match task.await {
+                    Ok(Ok(())) => "the component returned without a response".to_owned(),
+                    Ok(Err(e)) => format!("{e:#}"),
+                    Err(e) => e.to_string(),
+                };
+                Err(HandleError::Trap(reason))
+            }
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HandleError {
+    #[error("the component failed: {0}")]
+    Trap(String),
+    #[error("the component answered with an error code: {0:?}")]
+    Guest(ErrorCode),
+}

@@ -1,0 +1,203 @@
+//! The exact emails the component sends, through the webhook and the Graph transport.
+
+mod common;
+
+use common::*;
+use rsos_rules::{assess, emails, BusinessClock, Request, Ruleset, Stamp};
+use serde_json::{json, Value};
+
+/// The seed's "Automatic response", verbatim.
+const AUTOMATIC_RESPONSE: &str = "Thank you for using the Agent Retail Service Ops. Support mailbox. Your email has been received and will be worked by one of our Customer Care Specialists. Once your issue has been worked, you will receive an email regarding your issue within 72 business hours. Follow-ups on your member issue will be received every five business days thereafter until the issue is resolved.  Please do not alter the subject line of any emails received from Agent Retail Service Ops. Support.  By not altering the subject line, it will route your issue to the correct representative working your issue and allow us to resolve your issue in a timely manner.  Access to care and critical time sensitive issues needing immediate attention should be called in to Customer Service.  Our Customer Care Specialists will provide you with real time guidance and solution.   Our Call Center phone number for Individual is 1-800-833-6917 and Medicare is 1-800-457-4708. Thank you.";
+
+/// What rsos-rules says should be sent for `request`, stamped as the component reported.
+fn expected(request: &Value, reply: &Value, mailbox: &str) -> Vec<rsos_rules::Email> {
+    let parsed = Request::from_json(&serde_json::to_vec(request).unwrap()).unwrap();
+    let assessment = assess(&parsed, Ruleset::builtin());
+    let received = chrono::DateTime::parse_from_rfc3339(reply["received_at"].as_str().unwrap())
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let times = BusinessClock::new(Ruleset::builtin()).service_times(received, 1);
+    let stamp = Stamp::new(reply["tracking_id"].as_str().unwrap().to_owned(), &times);
+    emails(&assessment, Ruleset::builtin(), mailbox, &stamp)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forward_and_acknowledgement_are_exactly_what_the_rules_wrote() {
+    let mail = MailServer::start().await;
+    let host = host(&mail).await;
+    let reply = submit(&host, Some("mail-1"), &forwardable()).await;
+    assert_eq!(reply.status, 202, "{}", reply.text());
+    let body = reply.json();
+    let tracking = body["tracking_id"].as_str().unwrap();
+    let expected = expected(&forwardable(), &body, "AgentRSOS@humana.com");
+    let delivered = mail.delivered();
+    assert_eq!(delivered.len(), expected.len());
+    for (sent, want) in delivered.iter().zip(&expected) {
+        assert_eq!(sent["to"], want.to.as_str());
+        assert_eq!(sent["reply_to"].as_str(), want.reply_to.as_deref());
+        assert_eq!(sent["subject"], want.subject.as_str());
+        assert_eq!(sent["text"], want.text.as_str());
+        assert_eq!(sent["from"], "AgentRSOS@humana.com");
+        assert_eq!(sent["headers"]["X-RSOS-Tracking-ID"], tracking);
+    }
+
+    let forward = &mail.delivered_kind("forward")[0];
+    assert_eq!(forward["to"], "AgentRSOS@humana.com");
+    assert_eq!(forward["reply_to"], "pat.agent@agency.example");
+    assert_eq!(forward["subject"], "Smith, John Medicare");
+    let text = forward["text"].as_str().unwrap();
+    let order = [
+        "Agent Name:",
+        "Agent SAN:",
+        "Member ID #:",
+        "Member Name in question:",
+        "Reference #:",
+        "Summary of issue:",
+    ];
+    let positions: Vec<usize> = order
+        .iter()
+        .map(|label| {
+            text.find(label)
+                .unwrap_or_else(|| panic!("{label} missing"))
+        })
+        .collect();
+    assert!(
+        positions.windows(2).all(|w| w[0] < w[1]),
+        "template order: {positions:?}"
+    );
+    assert!(text.contains(tracking));
+
+    let ack = &mail.delivered_kind("acknowledgement")[0];
+    assert_eq!(ack["to"], "pat.agent@agency.example");
+    let ack_text = ack["text"].as_str().unwrap();
+    assert!(
+        ack_text.contains(AUTOMATIC_RESPONSE),
+        "the seed's automatic response verbatim"
+    );
+    assert!(ack_text.contains(tracking));
+    assert!(
+        !ack_text.contains("H1234-5678"),
+        "no Member ID in the acknowledgement"
+    );
+    assert!(
+        !ack_text.contains("out of network"),
+        "no summary in the acknowledgement"
+    );
+    host.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_requests_carry_json_an_idempotency_key_and_a_bearer_token() {
+    let mail = MailServer::start().await;
+    let host = host_with(&mail, &[("mail_api_token", "s3cret-token")]).await;
+    let reply = submit(&host, Some("mail-2"), &forwardable()).await;
+    assert_eq!(reply.status, 202);
+    let tracking = reply.json()["tracking_id"].as_str().unwrap().to_owned();
+    let received = mail.received();
+    assert_eq!(received.len(), 2);
+    for r in &received {
+        assert_eq!(r.path, "/mail");
+        assert_eq!(
+            r.headers.get("content-type").map(String::as_str),
+            Some("application/json")
+        );
+        assert_eq!(
+            r.headers.get("authorization").map(String::as_str),
+            Some("Bearer s3cret-token")
+        );
+        assert!(r.headers["idempotency-key"].starts_with(&tracking));
+    }
+    host.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mailbox_address_comes_from_the_variable() {
+    let mail = MailServer::start().await;
+    let host = host_with(&mail, &[("mailbox_address", "rsos-test@example.org")]).await;
+    let reply = submit(&host, Some("mail-3"), &forwardable()).await;
+    assert_eq!(reply.status, 202);
+    assert_eq!(
+        mail.delivered_kind("forward")[0]["to"],
+        "rsos-test@example.org"
+    );
+    host.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graph_transport_posts_send_mail_with_bearer_token_reply_to_and_tracking_header() {
+    let mail = MailServer::start().await;
+    let host = host_with(
+        &mail,
+        &[
+            ("mail_api", "graph"),
+            ("mail_api_token", "graph-token"),
+            ("sender_address", "AgentRSOS@humana.com"),
+        ],
+    )
+    .await;
+    let reply = submit(&host, Some("graph-1"), &forwardable()).await;
+    assert_eq!(reply.status, 202, "{}", reply.text());
+    let tracking = reply.json()["tracking_id"].as_str().unwrap().to_owned();
+    let received = mail.received();
+    assert_eq!(received.len(), 2);
+    for r in &received {
+        assert_eq!(r.path, "/v1.0/users/AgentRSOS@humana.com/sendMail");
+        assert_eq!(r.headers["authorization"], "Bearer graph-token");
+        assert_eq!(r.body["saveToSentItems"], true);
+        let message = &r.body["message"];
+        assert_eq!(message["body"]["contentType"], "Text");
+        assert_eq!(
+            message["internetMessageHeaders"],
+            json!([{ "name": "X-RSOS-Tracking-ID", "value": tracking }])
+        );
+    }
+    let forward = &received[0].body["message"];
+    assert_eq!(forward["subject"], "Smith, John Medicare");
+    assert_eq!(
+        forward["toRecipients"],
+        json!([{ "emailAddress": { "address": "AgentRSOS@humana.com" } }])
+    );
+    assert_eq!(
+        forward["replyTo"],
+        json!([{ "emailAddress": { "address": "pat.agent@agency.example" } }])
+    );
+    let ack = &received[1].body["message"];
+    assert_eq!(
+        ack["toRecipients"][0]["emailAddress"]["address"],
+        "pat.agent@agency.example"
+    );
+    assert!(ack["body"]["content"]
+        .as_str()
+        .unwrap()
+        .contains(AUTOMATIC_RESPONSE));
+    host.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outbound_bodies_arrive_chunked_and_are_read_whole() {
+    let mail = MailServer::start().await;
+    let host = host(&mail).await;
+    let mut request = forwardable();
+    request["summary"] = json!("A long summary of the claim problem. ".repeat(100));
+    let reply = submit(&host, Some("chunked-1"), &request).await;
+    assert_eq!(reply.status, 202, "{}", reply.text());
+    let received = mail.received();
+    assert!(
+        received.iter().all(|r| r.body.is_object()),
+        "every body parsed whole"
+    );
+    // wasmtime streams the guest's body, so the mail API sees chunked framing, not a length.
+    for r in &received {
+        assert_eq!(
+            r.headers.get("transfer-encoding").map(String::as_str),
+            Some("chunked")
+        );
+    }
+    let forward = &mail.delivered_kind("forward")[0];
+    assert!(forward["text"]
+        .as_str()
+        .unwrap()
+        .contains("A long summary of the claim problem."));
+    assert_eq!(mail.delivered().len(), 2);
+    host.shutdown().await;
+}

@@ -1,0 +1,143 @@
+//! The host's own duties: the local mailbox, static files, variables and key-value that
+//! outlives instances (and, with a file, restarts).
+
+mod common;
+
+use common::*;
+use rsos_edge_host::{start, HostConfig};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_mailbox_shows_the_forward_and_the_acknowledgement() {
+    let (engine, component) = compiled();
+    let mut config = HostConfig::new(manifest());
+    config.local_mailbox = true;
+    let host = start(engine, component, config).await.unwrap();
+    let reply = submit(&host, Some("local-1"), &forwardable()).await;
+    assert_eq!(reply.status, 202, "{}", reply.text());
+    let listing = get(host.addr, "/mailbox/api/messages").await;
+    assert_eq!(listing.status, 200);
+    let messages = listing.json();
+    let messages = messages.as_array().unwrap();
+    assert_eq!(messages.len(), 2);
+    assert_eq!(messages[0]["to"], "AgentRSOS@humana.com");
+    assert_eq!(messages[0]["subject"], "Smith, John Medicare");
+    assert_eq!(messages[1]["to"], "pat.agent@agency.example");
+    assert_eq!(host.mailbox.messages().len(), 2);
+    let page = get(host.addr, "/mailbox").await;
+    assert_eq!(page.status, 200);
+    assert!(page
+        .header("content-type")
+        .unwrap()
+        .starts_with("text/html"));
+    assert!(page.text().contains("/mailbox/api/messages"));
+    host.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn static_files_are_served_with_their_mime_types() {
+    let dir = std::env::temp_dir().join(format!("rsos-static-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("index.html"), "<!doctype html><title>form</title>").unwrap();
+    std::fs::write(dir.join("rsos_form_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
+    std::fs::write(dir.join("rsos_form.js"), "export default 1;").unwrap();
+    let mail = MailServer::start().await;
+    let (engine, component) = compiled();
+    let mut config =
+        HostConfig::new(manifest()).var("mail_base_url", format!("http://{}", mail.addr));
+    config.static_dir = Some(dir.clone());
+    let host = start(engine, component, config).await.unwrap();
+    let index = get(host.addr, "/").await;
+    assert_eq!(index.status, 200);
+    assert_eq!(
+        index.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    let wasm = get(host.addr, "/rsos_form_bg.wasm").await;
+    assert_eq!(wasm.header("content-type"), Some("application/wasm"));
+    assert_eq!(wasm.body, b"\0asm\x01\0\0\0");
+    let js = get(host.addr, "/rsos_form.js").await;
+    assert_eq!(
+        js.header("content-type"),
+        Some("text/javascript; charset=utf-8")
+    );
+    assert_eq!(get(host.addr, "/../Cargo.toml").await.status, 404);
+    assert_eq!(get(host.addr, "/missing.js").await.status, 404);
+    host.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_required_variable_stops_the_host_with_its_name() {
+    let (engine, component) = compiled();
+    let error = match start(engine, component, HostConfig::new(manifest())).await {
+        Ok(_) => panic!("mail_base_url is required"),
+        Err(e) => e.to_string(),
+    };
+    assert!(error.contains("mail_base_url"), "{error}");
+    assert!(error.contains("SPIN_VARIABLE_MAIL_BASE_URL"), "{error}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn override_of_an_undeclared_variable_is_refused() {
+    let (engine, component) = compiled();
+    let config = HostConfig::new(manifest())
+        .var("mail_base_url", "http://127.0.0.1:9")
+        .var("no_such_variable", "x");
+    assert!(start(engine, component, config).await.is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_value_file_keeps_idempotency_across_restarts() {
+    let file = std::env::temp_dir().join(format!("rsos-kv-{}.json", std::process::id()));
+    let _ = std::fs::remove_file(&file);
+    let mail = MailServer::start().await;
+    let (engine, component) = compiled();
+    let config = || {
+        let mut config = HostConfig::new(manifest())
+            .var("mail_base_url", format!("http://{}", mail.addr))
+            .var("mail_webhook_path", "/mail");
+        config.key_value_file = Some(file.clone());
+        config
+    };
+    let first_host = start(engine, component, config()).await.unwrap();
+    let first = submit(&first_host, Some("restart-1"), &forwardable()).await;
+    assert_eq!(first.status, 202);
+    first_host.shutdown().await;
+
+    let second_host = start(engine, component, config()).await.unwrap();
+    let second = submit(&second_host, Some("restart-1"), &forwardable()).await;
+    assert_eq!(second.body, first.body);
+    assert_eq!(mail.delivered_kind("forward").len(), 1);
+    second_host.shutdown().await;
+    let _ = std::fs::remove_file(&file);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_cannot_spoof_spin_headers() {
+    let mail = MailServer::start().await;
+    let host = host_with(&mail, &[("rate_limit_per_address_per_minute", "1")]).await;
+    let body = serde_json::to_vec(&forwardable()).unwrap();
+    let first = post(
+        host.addr,
+        "/api/requests",
+        &[
+            ("Content-Type", "application/json"),
+            ("spin-client-addr", "10.0.0.1:1"),
+        ],
+        &body,
+    )
+    .await;
+    assert_eq!(first.status, 202);
+    // A different claimed address does not escape the limit: the host sets the real one.
+    let second = post(
+        host.addr,
+        "/api/requests",
+        &[
+            ("Content-Type", "application/json"),
+            ("spin-client-addr", "10.0.0.2:1"),
+        ],
+        &body,
+    )
+    .await;
+    assert_eq!(second.status, 429);
+    host.shutdown().await;
+}

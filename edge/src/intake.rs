@@ -1,0 +1,391 @@
+//! `POST /api/requests` after the HTTP checks: parse, judge with `rsos-rules`, claim the
+//! idempotency record, send what is not yet sent, remember the response.
+
+use chrono::{DateTime, Utc};
+use rsos_rules::{
+    assess, emails, rfc3339, tracking_id, Assessment, BusinessClock, EmailKind, Outcome, Request,
+    Ruleset, Stamp,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use sha2::{Digest, Sha256};
+
+use crate::limits::{self, hex};
+use crate::lock::{Lock, LockError};
+use crate::mail;
+use crate::platform::{now_ms, now_utc, random_u64, sleep_ms};
+use crate::reply::Reply;
+use crate::settings::Settings;
+use crate::store::{Kv, StoreError};
+
+/// What one idempotency key has done so far. Written only by the owner of a live lease (or
+/// under the lock when there is none), read by everyone.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Record {
+    /// SHA-256 of the request as parsed: the same request in another key order or spacing
+    /// is the same request.
+    fingerprint: String,
+    tracking_id: String,
+    received_ms: i64,
+    /// Which emails the mail API has accepted; a retry sends only the others.
+    sent: Vec<EmailKind>,
+    owner: Option<String>,
+    lease_until_ms: u64,
+    response: Option<StoredReply>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct StoredReply {
+    status: u16,
+    body: String,
+}
+
+impl Record {
+    fn leased(&self, now: u64) -> bool {
+        self.owner.is_some() && self.lease_until_ms >= now
+    }
+}
+
+enum Claim {
+    Owner(Record),
+    Replay(StoredReply),
+    Conflict,
+    InProgress,
+}
+
+#[derive(Debug, thiserror::Error)]
+enum IntakeError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<LockError> for IntakeError {
+    fn from(e: LockError) -> Self {
+        match e {
+            LockError::Store(e) => IntakeError::Store(e),
+            // Callers map Busy before converting; a stray one is a store that will not settle.
+            LockError::Busy => IntakeError::Store(StoreError {
+                operation: "settle a lock",
+            }),
+        }
+    }
+}
+
+/// How long a second submission waits for the first with the same key before answering 409.
+const WAIT_FOR_OWNER_MS: u64 = 25_000;
+const RECHECK_MS: u64 = 5;
+
+pub struct Submission<'a> {
+    pub body: &'a [u8],
+    pub idempotency_key: Option<String>,
+}
+
+pub fn submit(settings: &Settings, kv: &Kv, submission: Submission<'_>) -> Reply {
+    match run(settings, kv, submission) {
+        Ok(reply) => reply,
+        Err(IntakeError::Store(e)) => {
+            eprintln!("rsos-edge: storage failure: {e}");
+            Reply::error(
+                503,
+                "The service could not record the request; nothing was sent, please try again.",
+            )
+            .with_header("retry-after", "5")
+        }
+    }
+}
+
+fn run(settings: &Settings, kv: &Kv, submission: Submission<'_>) -> Result<Reply, IntakeError> {
+    let ruleset = Ruleset::builtin();
+    let request = match Request::from_json(submission.body) {
+        Ok(request) => request,
+        Err(malformed) => return Ok(Reply::error(400, &malformed.to_string())),
+    };
+    let canonical = serde_json::to_vec(&request).unwrap_or_default();
+    let fingerprint = hex(&Sha256::digest(&canonical));
+
+    let received = now_utc();
+    let fresh_tracking_id = tracking_id(received, random_u64());
+    // Without a key the tracking ID becomes the key, and every reply names it, so even a
+    // client that forgot the header can retry a 503 without sending anything twice.
+    let key = submission
+        .idempotency_key
+        .unwrap_or_else(|| fresh_tracking_id.clone());
+    let key_hash = hex(&Sha256::digest(key.as_bytes())[..16]);
+    let record_key = format!("idem/{key_hash}");
+
+    let existing: Option<Record> = kv.get_json(&record_key)?;
+    if let Some(record) = &existing {
+        if record.fingerprint != fingerprint {
+            return Ok(conflict());
+        }
+        if let Some(stored) = &record.response {
+            return Ok(replay(stored, &key));
+        }
+    }
+
+    let assessment = assess(&request, ruleset);
+    if assessment.verdict.outcome == Outcome::NeedsChanges {
+        // Nothing is sent and nothing is stored: the agent fixes the request and may reuse
+        // the key for the corrected one.
+        return Ok(needs_changes(&assessment));
+    }
+
+    if existing.is_none() {
+        let limit = settings.rate_limit_per_san_per_hour;
+        if let Err(limited) = limits::hit(kv, "san", &assessment.request.agent_san, limit, 3600)? {
+            return Ok(too_many(limited.retry_after_s));
+        }
+    }
+
+    let lease_ms = 3 * settings.mail_timeout_ms + 5_000;
+    let fresh = Record {
+        fingerprint,
+        tracking_id: fresh_tracking_id,
+        received_ms: received.timestamp_millis(),
+        sent: Vec::new(),
+        owner: None,
+        lease_until_ms: 0,
+        response: None,
+    };
+    let record = match claim(kv, &record_key, &key_hash, fresh, lease_ms)? {
+        Claim::Owner(record) => record,
+        Claim::Replay(stored) => return Ok(replay(&stored, &key)),
+        Claim::Conflict => return Ok(conflict()),
+        Claim::InProgress => {
+            return Ok(Reply::error(
+                409,
+                "A request with this Idempotency-Key is still being processed; retry shortly.",
+            )
+            .with_header("retry-after", "2"))
+        }
+    };
+    deliver(settings, kv, &record_key, record, &assessment, &key)
+}
+
+/// Becomes the owner of the record (creating it, or taking over a failed or abandoned one),
+/// or learns what another owner did. See `edge/IDEMPOTENCY.md`.
+fn claim(
+    kv: &Kv,
+    record_key: &str,
+    lock_name: &str,
+    fresh: Record,
+    lease_ms: u64,
+) -> Result<Claim, IntakeError> {
+    let deadline = now_ms() + WAIT_FOR_OWNER_MS;
+    let me = format!("{:016x}", random_u64());
+    loop {
+        if now_ms() > deadline {
+            return Ok(Claim::InProgress);
+        }
+        // Cheap look first: most waiters see the owner's lease or its stored reply here.
+        if let Some(record) = kv.get_json::<Record>(record_key)? {
+            if record.fingerprint != fresh.fingerprint {
+                return Ok(Claim::Conflict);
+            }
+            if let Some(stored) = record.response {
+                return Ok(Claim::Replay(stored));
+            }
+            if record.leased(now_ms()) {
+                sleep_ms(RECHECK_MS);
+                continue;
+            }
+        }
+        let lock = Lock::new(kv, lock_name);
+        let held = match lock.acquire(deadline.saturating_sub(now_ms())) {
+            Ok(held) => held,
+            Err(LockError::Busy) => return Ok(Claim::InProgress),
+            Err(e) => return Err(e.into()),
+        };
+        let now = now_ms();
+        let won = match kv.get_json::<Record>(record_key)? {
+            None => {
+                let mut record = fresh.clone();
+                record.owner = Some(me.clone());
+                record.lease_until_ms = now + lease_ms;
+                kv.set_json(record_key, &record)?;
+                Some(record)
+            }
+            Some(record)
+                if record.fingerprint != fresh.fingerprint
+                    || record.response.is_some()
+                    || record.leased(now) =>
+            {
+                None
+            }
+            Some(mut record) => {
+                record.owner = Some(me.clone());
+                record.lease_until_ms = now + lease_ms;
+                kv.set_json(record_key, &record)?;
+                Some(record)
+            }
+        };
+        held.release()?;
+        if let Some(record) = won {
+            return Ok(Claim::Owner(record));
+        }
+    }
+}
+
+fn deliver(
+    settings: &Settings,
+    kv: &Kv,
+    record_key: &str,
+    mut record: Record,
+    assessment: &Assessment,
+    key: &str,
+) -> Result<Reply, IntakeError> {
+    let ruleset = Ruleset::builtin();
+    let received = DateTime::<Utc>::from_timestamp_millis(record.received_ms).unwrap_or_default();
+    let times = BusinessClock::new(ruleset).service_times(received, 1);
+    let stamp = Stamp::new(record.tracking_id.clone(), &times);
+    let to_send = emails(assessment, ruleset, &settings.mailbox_address, &stamp);
+
+    for email in &to_send {
+        if record.sent.contains(&email.kind) {
+            continue;
+        }
+        match mail::send(settings, email, &record.tracking_id) {
+            Ok(()) => {
+                record.sent.push(email.kind);
+                kv.set_json(record_key, &record)?;
+            }
+            Err(error) => {
+                eprintln!(
+                    "rsos-edge: {} {} not sent: {error}",
+                    record.tracking_id,
+                    mail::kind_name(email.kind)
+                );
+                record.owner = None;
+                kv.set_json(record_key, &record)?;
+                let sent: Vec<&str> = record.sent.iter().map(|k| mail::kind_name(*k)).collect();
+                return Ok(Reply::json(
+                    503,
+                    &serde_json::json!({
+                        "error": "The mail service did not accept the request. Nothing is lost: retry with the same Idempotency-Key and only what is missing will be sent.",
+                        "tracking_id": record.tracking_id,
+                        "idempotency_key": key,
+                        "sent": sent,
+                    }),
+                )
+                .with_header("retry-after", "10")
+                .with_header("idempotency-key", key));
+            }
+        }
+    }
+
+    let verdict = &assessment.verdict;
+    let verdict_json = RawValue::from_string(verdict.to_json()).ok();
+    let reply = match verdict.outcome {
+        Outcome::Forward => Reply::json(
+            202,
+            &Forwarded {
+                outcome: "forwarded",
+                tracking_id: &record.tracking_id,
+                subject: verdict.subject.as_deref(),
+                received_at: rfc3339(&times.received),
+                respond_by: rfc3339(&times.respond_by),
+                next_follow_up: times.follow_ups.first().map(rfc3339),
+                urgent: verdict.urgent,
+                call_center: verdict.call_center.as_deref(),
+                verdict: verdict_json.as_deref(),
+            },
+        ),
+        _ => {
+            let scope = verdict.out_of_scope.as_ref();
+            Reply::json(
+                200,
+                &OutOfScopeReply {
+                    outcome: "out_of_scope",
+                    tracking_id: &record.tracking_id,
+                    category: scope.map(|s| s.category.as_str()),
+                    contact: scope.and_then(|s| s.contact.as_deref()),
+                    guidance: scope.map(|s| s.guidance.as_str()),
+                    guidance_sent: record.sent.contains(&EmailKind::Guidance),
+                    verdict: verdict_json.as_deref(),
+                },
+            )
+        }
+    };
+    record.owner = None;
+    record.response = Some(StoredReply {
+        status: reply.status,
+        body: reply.body.clone(),
+    });
+    kv.set_json(record_key, &record)?;
+    eprintln!(
+        "rsos-edge: {} {} accepted",
+        record.tracking_id, reply.status
+    );
+    Ok(reply.with_header("idempotency-key", key))
+}
+
+#[derive(Serialize)]
+struct Forwarded<'a> {
+    outcome: &'static str,
+    tracking_id: &'a str,
+    subject: Option<&'a str>,
+    received_at: String,
+    respond_by: String,
+    next_follow_up: Option<String>,
+    urgent: bool,
+    call_center: Option<&'a str>,
+    verdict: Option<&'a RawValue>,
+}
+
+#[derive(Serialize)]
+struct OutOfScopeReply<'a> {
+    outcome: &'static str,
+    tracking_id: &'a str,
+    category: Option<&'a str>,
+    contact: Option<&'a str>,
+    guidance: Option<&'a str>,
+    guidance_sent: bool,
+    verdict: Option<&'a RawValue>,
+}
+
+#[derive(Serialize)]
+struct NeedsChanges<'a> {
+    outcome: &'static str,
+    errors: &'a [rsos_rules::FieldError],
+    warnings: &'a [rsos_rules::Warning],
+    verdict: Option<&'a RawValue>,
+}
+
+fn needs_changes(assessment: &Assessment) -> Reply {
+    let verdict = &assessment.verdict;
+    let verdict_json = RawValue::from_string(verdict.to_json()).ok();
+    Reply::json(
+        422,
+        &NeedsChanges {
+            outcome: "needs_changes",
+            errors: &verdict.errors,
+            warnings: &verdict.warnings,
+            verdict: verdict_json.as_deref(),
+        },
+    )
+}
+
+fn replay(stored: &StoredReply, key: &str) -> Reply {
+    Reply {
+        status: stored.status,
+        body: stored.body.clone(),
+        headers: Vec::new(),
+    }
+    .with_header("idempotent-replayed", "true")
+    .with_header("idempotency-key", key)
+}
+
+fn conflict() -> Reply {
+    Reply::error(
+        409,
+        "This Idempotency-Key was already used for a different request; use a new key for a new request.",
+    )
+}
+
+pub fn too_many(retry_after_s: u64) -> Reply {
+    Reply::error(
+        429,
+        "Too many requests; please wait a little and try again.",
+    )
+    .with_header("retry-after", retry_after_s.max(1).to_string())
+}

@@ -1,0 +1,94 @@
+//! The component's configuration, read from Spin variables on every request (Spin resolves
+//! them per instance, so a changed variable takes effect without a rebuild).
+
+use spin_sdk::variables;
+
+/// Which HTTP mail API carries the emails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailApi {
+    /// A generic JSON webhook: `POST {base}{webhook_path}` with `{to, from, reply_to, subject, text, headers}`.
+    Webhook,
+    /// Microsoft Graph: `POST {base}/v1.0/users/{sender}/sendMail`.
+    Graph,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub mailbox_address: String,
+    pub sender_address: String,
+    pub mail_api: MailApi,
+    pub mail_base_url: String,
+    pub mail_webhook_path: String,
+    pub mail_api_token: String,
+    pub mail_timeout_ms: u64,
+    pub allowed_origins: Vec<String>,
+    pub rate_limit_per_address_per_minute: u64,
+    pub rate_limit_per_san_per_hour: u64,
+}
+
+/// A variable the manifest must define is missing or does not parse; the operator fixes it.
+#[derive(Debug, thiserror::Error)]
+#[error("the variable {name} is missing or invalid")]
+pub struct SettingsError {
+    pub name: &'static str,
+}
+
+fn text(name: &'static str) -> Result<String, SettingsError> {
+    variables::get(name)
+        .map(|v| v.trim().to_owned())
+        .map_err(|_| SettingsError { name })
+}
+
+fn text_or(name: &'static str, default: &str) -> String {
+    match variables::get(name) {
+        Ok(v) if !v.trim().is_empty() => v.trim().to_owned(),
+        _ => default.to_owned(),
+    }
+}
+
+fn number_or(name: &'static str, default: u64) -> Result<u64, SettingsError> {
+    match variables::get(name) {
+        Ok(v) if !v.trim().is_empty() => v.trim().parse().map_err(|_| SettingsError { name }),
+        _ => Ok(default),
+    }
+}
+
+impl Settings {
+    pub fn load() -> Result<Settings, SettingsError> {
+        let mail_api = match text_or("mail_api", "webhook").as_str() {
+            "webhook" => MailApi::Webhook,
+            "graph" => MailApi::Graph,
+            _ => return Err(SettingsError { name: "mail_api" }),
+        };
+        let mail_base_url = text("mail_base_url")?;
+        if !(mail_base_url.starts_with("http://") || mail_base_url.starts_with("https://")) {
+            return Err(SettingsError {
+                name: "mail_base_url",
+            });
+        }
+        Ok(Settings {
+            mailbox_address: text_or("mailbox_address", rsos_rules::Ruleset::builtin().mailbox()),
+            sender_address: text_or("sender_address", rsos_rules::Ruleset::builtin().mailbox()),
+            mail_api,
+            mail_base_url,
+            mail_webhook_path: text_or("mail_webhook_path", "/mailbox/webhook"),
+            // Secrets may legitimately be empty for a local webhook.
+            mail_api_token: variables::get("mail_api_token").unwrap_or_default(),
+            mail_timeout_ms: number_or("mail_timeout_ms", 10_000)?.clamp(100, 60_000),
+            allowed_origins: text_or("allowed_origins", "")
+                .split(',')
+                .map(|o| o.trim().trim_end_matches('/').to_owned())
+                .filter(|o| !o.is_empty())
+                .collect(),
+            rate_limit_per_address_per_minute: number_or("rate_limit_per_address_per_minute", 60)?,
+            rate_limit_per_san_per_hour: number_or("rate_limit_per_san_per_hour", 30)?,
+        })
+    }
+
+    /// Whether a browser page from `origin` may call the API (CORS).
+    pub fn allows_origin(&self, origin: &str) -> bool {
+        self.allowed_origins
+            .iter()
+            .any(|allowed| allowed == "*" || allowed == origin)
+    }
+}
