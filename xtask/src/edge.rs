@@ -5,8 +5,10 @@
 //! manifest's build command). `test` builds it and runs the host's tests, which load that very
 //! file into wasmtime. `run` serves it like `spin up` would, plus the built form from `dist/`
 //! and a local mailbox, on http://127.0.0.1:8080.
-use std::path::PathBuf;
-use std::process::Command;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
 
@@ -72,4 +74,66 @@ pub fn run() -> Result<()> {
         );
     }
     run_command(&mut command)
+}
+
+/// A port nobody listens on right now, for a server started next.
+pub fn free_port() -> Result<u16> {
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    Ok(listener.local_addr()?.port())
+}
+
+/// The edge host serving the built component, `dist/` and the local mailbox on a free port
+/// of 127.0.0.1, for the end-to-end tests; stopped when dropped.
+pub struct LocalHost {
+    pub url: String,
+    child: Child,
+}
+
+impl LocalHost {
+    pub fn start(dist: &Path, extra_origins: &[&str]) -> Result<LocalHost> {
+        let wasm = build()?;
+        // The debug host shares its build with the host's own tests: no second wasmtime build.
+        cargo(&["build", "-p", "rsos-edge-host"])?;
+        let binary = target_dir().join("debug/rsos-edge-host");
+        let port = free_port()?;
+        let url = format!("http://127.0.0.1:{port}");
+        let mut origins = vec![url.clone()];
+        origins.extend(extra_origins.iter().map(|o| o.to_string()));
+        let child = Command::new(&binary)
+            .arg("serve")
+            .arg("--component")
+            .arg(&wasm)
+            .arg("--manifest")
+            .arg(root().join("edge/spin.toml"))
+            .args(["--listen", &format!("127.0.0.1:{port}"), "--local-mailbox"])
+            .arg("--static")
+            .arg(dist)
+            .args(["--var", &format!("allowed_origins={}", origins.join(","))])
+            // The suite sends dozens of requests as one agent from one address in a minute.
+            .args(["--var", "rate_limit_per_address_per_minute=0"])
+            .args(["--var", "rate_limit_per_san_per_hour=0"])
+            .spawn()
+            .map_err(|e| anyhow::anyhow!("cannot start {}: {e}", binary.display()))?;
+        let mut host = LocalHost { url, child };
+        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+            if let Some(status) = host.child.try_wait()? {
+                bail!("the edge host exited before serving ({status})");
+            }
+            if Instant::now() > deadline {
+                bail!("the edge host did not listen on {addr} within 2 minutes");
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        println!("edge host for the e2e tests: {}", host.url);
+        Ok(host)
+    }
+}
+
+impl Drop for LocalHost {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

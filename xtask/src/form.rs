@@ -115,11 +115,24 @@ pub fn test() -> Result<()> {
     )?;
 
     let dist = build()?;
-    e2e(&dist)
+    if std::env::var_os("RSOS_E2E_BASE_URL").is_some() {
+        return e2e(&dist, &[]);
+    }
+    // The real stack: the edge component in the wasmtime host, serving dist/ and the local
+    // mailbox. The cross-origin test's portal port is fixed so the host can allow it.
+    let portal_port = crate::edge::free_port()?;
+    let host = crate::edge::LocalHost::start(&dist, &[&format!("http://localhost:{portal_port}")])?;
+    e2e(
+        &dist,
+        &[
+            ("RSOS_E2E_BASE_URL", host.url.clone()),
+            ("RSOS_E2E_PORTAL_PORT", portal_port.to_string()),
+        ],
+    )
 }
 
 /// The end-to-end tests (node's test runner, playwright-core, Debian's Chromium).
-pub fn e2e(dist: &Path) -> Result<()> {
+pub fn e2e(dist: &Path, env: &[(&str, String)]) -> Result<()> {
     let root = root();
     let e2e = root.join("tests/e2e");
     need_file(CHROMIUM, "Debian's Chromium: `apt-get install -y chromium`")?;
@@ -138,7 +151,8 @@ pub fn e2e(dist: &Path) -> Result<()> {
         .args(["--test", "--test-concurrency=1"])
         .args(&tests)
         .env("RSOS_DIST", dist)
-        .env("CHROMIUM", CHROMIUM))
+        .env("CHROMIUM", CHROMIUM)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str()))))
 }
 
 /// `wasm-bindgen` or `wasm-bindgen-test-runner`, checked against the version Cargo.lock
