@@ -78,6 +78,10 @@ const RECHECK_MS: u64 = 5;
 pub struct Submission<'a> {
     pub body: &'a [u8],
     pub idempotency_key: Option<String>,
+    /// `Authorization: Bearer …`: the portal's signed statement of who is signed in.
+    pub embed_token: Option<String>,
+    /// The form's honeypot field, which people never see, came filled in.
+    pub trap_filled: bool,
 }
 
 pub fn submit(settings: &Settings, kv: &Kv, submission: Submission<'_>) -> Reply {
@@ -100,6 +104,28 @@ fn run(settings: &Settings, kv: &Kv, submission: Submission<'_>) -> Result<Reply
         Ok(request) => request,
         Err(malformed) => return Ok(Reply::error(400, &malformed.to_string())),
     };
+    if !settings.embed_token_secret.is_empty() {
+        let token = submission.embed_token.as_deref().unwrap_or_default();
+        let now_s = (now_ms() / 1000) as i64;
+        let secret = settings.embed_token_secret.as_bytes();
+        if let Err(refused) = rsos_embed_token::verify_for(
+            token,
+            secret,
+            now_s,
+            &request.agent_san,
+            &request.agent_email,
+        ) {
+            return Ok(Reply::error(refused.http_status(), &refused.to_string()));
+        }
+    } else if submission.trap_filled {
+        // A bot filled the field no person sees: it is told what it wants to hear, and
+        // nothing is sent or stored.
+        let decoy = tracking_id(now_utc(), random_u64());
+        return Ok(Reply::json(
+            202,
+            &serde_json::json!({ "outcome": "forwarded", "tracking_id": decoy }),
+        ));
+    }
     let canonical = serde_json::to_vec(&request).unwrap_or_default();
     let fingerprint = hex(&Sha256::digest(&canonical));
 
@@ -133,6 +159,12 @@ fn run(settings: &Settings, kv: &Kv, submission: Submission<'_>) -> Result<Reply
     if existing.is_none() {
         let limit = settings.rate_limit_per_san_per_hour;
         if let Err(limited) = limits::hit(kv, "san", &assessment.request.agent_san, limit, 3600)? {
+            return Ok(too_many(limited.retry_after_s));
+        }
+        // Every new request mails its agent address: cap what one inbox can be sent.
+        let recipient = assessment.request.agent_email.to_ascii_lowercase();
+        let limit = settings.rate_limit_per_recipient_per_hour;
+        if let Err(limited) = limits::hit(kv, "recipient", &recipient, limit, 3600)? {
             return Ok(too_many(limited.retry_after_s));
         }
     }

@@ -67,7 +67,7 @@ fn route(settings: &Settings, request: IncomingRequest, origin: Option<&str>) ->
                 .with_header("access-control-allow-methods", "POST, OPTIONS")
                 .with_header(
                     "access-control-allow-headers",
-                    "content-type, idempotency-key",
+                    "content-type, idempotency-key, authorization, x-rsos-trap",
                 )
                 .with_header("access-control-max-age", "600"),
             _ => Reply::error(403, "This origin may not call the API."),
@@ -136,6 +136,9 @@ fn post(settings: &Settings, request: IncomingRequest) -> Reply {
         intake::Submission {
             body: &body,
             idempotency_key,
+            embed_token: header(&request, "authorization")
+                .and_then(|v| v.strip_prefix("Bearer ").map(|t| t.trim().to_owned())),
+            trap_filled: header(&request, "x-rsos-trap").is_some_and(|v| !v.trim().is_empty()),
         },
     )
 }
@@ -227,6 +230,13 @@ fn into_response(reply: Reply, cors_origin: Option<String>) -> Response {
         builder.header("content-type", "application/json");
     }
     builder.header("cache-control", "no-store");
+    // JSON only: nothing here may be sniffed as a page, framed, or leak the URL onwards.
+    builder.header("x-content-type-options", "nosniff");
+    builder.header("referrer-policy", "no-referrer");
+    builder.header(
+        "content-security-policy",
+        "default-src 'none'; frame-ancestors 'none'; base-uri 'none'",
+    );
     for (name, value) in &reply.headers {
         builder.header(*name, value.as_str());
     }

@@ -24,6 +24,9 @@ pub struct Settings {
     pub allowed_origins: Vec<String>,
     pub rate_limit_per_address_per_minute: u64,
     pub rate_limit_per_san_per_hour: u64,
+    pub rate_limit_per_recipient_per_hour: u64,
+    /// Empty: embed tokens are not required.
+    pub embed_token_secret: String,
 }
 
 /// A variable the manifest must define is missing or does not parse; the operator fixes it.
@@ -82,6 +85,8 @@ impl Settings {
                 .collect(),
             rate_limit_per_address_per_minute: number_or("rate_limit_per_address_per_minute", 60)?,
             rate_limit_per_san_per_hour: number_or("rate_limit_per_san_per_hour", 30)?,
+            rate_limit_per_recipient_per_hour: number_or("rate_limit_per_recipient_per_hour", 20)?,
+            embed_token_secret: variables::get("embed_token_secret").unwrap_or_default(),
         })
     }
 

@@ -102,12 +102,13 @@ export function now() {
 
 // One POST. Resolves to {status, retryAfter, body} for every HTTP answer; rejects only when
 // no answer came (network cut, DNS, CORS, timeout): the Rust side decides what to retry.
-export async function postJson(url, idempotencyKey, embedToken, body, timeoutMs) {
+export async function postJson(url, idempotencyKey, embedToken, trap, body, timeoutMs) {
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), timeoutMs);
   const headers = { 'Content-Type': 'application/json', 'Idempotency-Key': idempotencyKey };
   // The portal's signed statement of who is signed in (see crates/embed-token).
   if (embedToken) headers.Authorization = `Bearer ${embedToken}`;
+  if (trap) headers['X-RSOS-Trap'] = trap;
   try {
     const response = await fetch(url, {
       method: 'POST',

@@ -31,6 +31,7 @@ extern "C" {
         url: &str,
         idempotency_key: &str,
         embed_token: &str,
+        trap: &str,
         body: &str,
         timeout_ms: u32,
     ) -> Result<js_sys::Promise, JsValue>;

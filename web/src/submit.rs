@@ -43,6 +43,7 @@ pub fn delay_seconds(next: u32, retry_after: Option<u32>) -> u32 {
 pub async fn send(
     endpoint: &str,
     embed_token: &str,
+    trap: &str,
     key: &str,
     request: &Request,
     dispatch: impl Fn(Action),
@@ -51,7 +52,7 @@ pub async fn send(
     let mut attempt = 1;
     loop {
         dispatch(Action::Sending { attempt });
-        let retry_after = match post(endpoint, embed_token, key, &body).await {
+        let retry_after = match post(endpoint, embed_token, trap, key, &body).await {
             Answer::Final(action) => return dispatch(action),
             Answer::TryAgain { retry_after } => retry_after,
         };
@@ -72,8 +73,8 @@ enum Answer {
     TryAgain { retry_after: Option<u32> },
 }
 
-async fn post(endpoint: &str, embed_token: &str, key: &str, body: &str) -> Answer {
-    let reply = match post_json(endpoint, key, embed_token, body, TIMEOUT_MS) {
+async fn post(endpoint: &str, embed_token: &str, trap: &str, key: &str, body: &str) -> Answer {
+    let reply = match post_json(endpoint, key, embed_token, trap, body, TIMEOUT_MS) {
         Ok(promise) => JsFuture::from(promise).await,
         Err(e) => Err(e),
     };

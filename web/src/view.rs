@@ -92,6 +92,7 @@ pub fn app(props: &AppProps) -> Html {
     };
     let on_submit = {
         let state = state.clone();
+        let form_ref = form_ref.clone();
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             if state.busy() {
@@ -104,9 +105,10 @@ pub fn app(props: &AppProps) -> Html {
             let dispatcher = state.dispatcher();
             let endpoint = state.options.endpoint.clone();
             let token = state.options.embed_token.clone();
+            let trap = trap_value(&form_ref);
             let draft = state.draft().clone();
             wasm_bindgen_futures::spawn_local(async move {
-                submit::send(&endpoint, &token, &draft.key, &draft.request, |a| {
+                submit::send(&endpoint, &token, &trap, &draft.key, &draft.request, |a| {
                     dispatcher.dispatch(a)
                 })
                 .await;
@@ -144,6 +146,18 @@ fn next_request(state: &UseReducerHandle<FormState>) -> Callback<MouseEvent> {
     let d = state.dispatcher();
     Callback::from(move |_| d.dispatch(Action::NewRequest))
 }
+
+/// The honeypot field: people never see it, so anything in it was typed by a bot.
+fn trap_value(form_ref: &NodeRef) -> String {
+    form_ref
+        .cast::<web_sys::Element>()
+        .and_then(|root| root.query_selector(TRAP_SELECTOR).ok().flatten())
+        .and_then(|el| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlInputElement>(el).ok())
+        .map(|input| input.value())
+        .unwrap_or_default()
+}
+
+const TRAP_SELECTOR: &str = "input[name=\"rsos_website\"]";
 
 fn focus(form_ref: &NodeRef, selector: &str) {
     let target = form_ref
@@ -278,6 +292,13 @@ fn form_view(
                     <Guidance out_of_scope={oos.clone()} />
                 </section>
             } else {
+                // The honeypot (for deployments without embed tokens): off screen, out of the
+                // tab order and hidden from assistive technology.
+                <div class="trap" aria-hidden="true">
+                    <label for="rsos-website">{"Leave this field empty"}</label>
+                    <input id="rsos-website" name="rsos_website" type="text" tabindex="-1"
+                        autocomplete="off" />
+                </div>
                 <div class="actions">
                     // aria-disabled, not disabled: a disabled button drops the keyboard focus
                     // while the request is in flight; the submit handler ignores presses.

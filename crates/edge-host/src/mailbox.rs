@@ -130,15 +130,27 @@ impl Mailbox {
 }
 
 /// The mailbox page. It renders messages with `textContent` only, so nothing a sender typed
-/// can become markup.
+/// can become markup. Its stylesheet and script are separate files because the host serves
+/// everything under a CSP without inline script or style.
 pub const PAGE: &str = r#"<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <title>Local mailbox — RSOS intake</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<style>
- body { font: 15px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; padding: 0 1rem; color: #1d1d1f; }
+<link rel="stylesheet" href="/mailbox/mailbox.css">
+</head>
+<body>
+<h1>Local mailbox</h1>
+<p class="hint">Every email the edge function sent through the local mail webhook, newest first.
+This page refreshes every two seconds.</p>
+<main id="messages"><p>No email yet. Submit a request in the form.</p></main>
+<script src="/mailbox/mailbox.js"></script>
+</body>
+</html>
+"#;
+
+pub const PAGE_CSS: &str = r#" body { font: 15px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; padding: 0 1rem; color: #1d1d1f; }
  h1 { font-size: 1.4rem; }
  .hint { color: #555; }
  article { border: 1px solid #ccc; border-radius: 6px; padding: .8rem 1rem; margin: 1rem 0; }
@@ -146,15 +158,9 @@ pub const PAGE: &str = r#"<!doctype html>
  dt { color: #555; }
  pre { white-space: pre-wrap; background: #f6f6f6; padding: .6rem; border-radius: 4px; margin: 0; }
  .kind { font-size: .8rem; text-transform: uppercase; letter-spacing: .05em; color: #0b5; }
-</style>
-</head>
-<body>
-<h1>Local mailbox</h1>
-<p class="hint">Every email the edge function sent through the local mail webhook, newest first.
-This page refreshes every two seconds.</p>
-<main id="messages"><p>No email yet. Submit a request in the form.</p></main>
-<script>
-function row(dl, name, value) {
+"#;
+
+pub const PAGE_JS: &str = r#"function row(dl, name, value) {
   if (value === null || value === undefined || value === "") return;
   const dt = document.createElement("dt"); dt.textContent = name;
   const dd = document.createElement("dd"); dd.textContent = value;
@@ -182,9 +188,6 @@ async function refresh() {
 }
 refresh();
 setInterval(refresh, 2000);
-</script>
-</body>
-</html>
 "#;
 
 #[cfg(test)]

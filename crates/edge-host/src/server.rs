@@ -88,6 +88,8 @@ struct Shared {
     mailbox: Mailbox,
     static_dir: Option<PathBuf>,
     addr: SocketAddr,
+    /// The pages this host serves may be framed by these origins only (CSP frame-ancestors).
+    frame_ancestors: String,
 }
 
 /// A host serving on a socket until dropped or shut down.
@@ -146,6 +148,7 @@ pub async fn start(
         }
     };
     let variables = Variables::resolve(&manifest, environment, &overrides)?;
+    let frame_ancestors = frame_ancestors(variables.component_value("allowed_origins"));
     let hosts: Vec<String> = manifest
         .allowed_outbound_hosts
         .iter()
@@ -169,6 +172,7 @@ pub async fn start(
         mailbox: mailbox.clone(),
         static_dir: config.static_dir.clone(),
         addr,
+        frame_ancestors,
     });
     let (shutdown, mut stop) = watch::channel(false);
     let task = tokio::spawn(async move {
@@ -234,8 +238,80 @@ async fn route(
     if shared.manifest.route_matches(&path) {
         return to_component(shared, request, client).await;
     }
+    let mut response = local(shared, request, &path).await;
+    harden(&mut response, &shared.frame_ancestors, &path);
+    response
+}
+
+/// `'self'` plus the allowed origins (a `*` allows any), for CSP `frame-ancestors`.
+fn frame_ancestors(allowed_origins: Option<&str>) -> String {
+    let origins: Vec<&str> = allowed_origins
+        .unwrap_or_default()
+        .split(',')
+        .map(|o| o.trim().trim_end_matches('/'))
+        .filter(|o| !o.is_empty())
+        .collect();
+    if origins.contains(&"*") {
+        return "*".into();
+    }
+    std::iter::once("'self'")
+        .chain(origins)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The headers of everything the host itself serves (pages, the form's files, the mailbox):
+/// the strict CSP the form is built for, no sniffing, no referrer. The form's script and WASM
+/// are public and carry no credentials, so any portal origin may load them (CORS `*`).
+fn harden(response: &mut hyper::Response<HyperOutgoingBody>, frame_ancestors: &str, path: &str) {
+    let csp = format!(
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors {frame_ancestors}"
+    );
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&csp) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    let asset = [".js", ".wasm", ".css"]
+        .iter()
+        .any(|ext| path.ends_with(ext));
+    if asset {
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        );
+        headers.insert(
+            "cross-origin-resource-policy",
+            HeaderValue::from_static("cross-origin"),
+        );
+    }
+}
+
+async fn local(
+    shared: &Shared,
+    request: hyper::Request<Incoming>,
+    path: &str,
+) -> hyper::Response<HyperOutgoingBody> {
+    let path = path.to_owned();
     if path == "/mailbox" || path == "/mailbox/" {
         return full(StatusCode::OK, "text/html; charset=utf-8", mailbox::PAGE);
+    }
+    if path == "/mailbox/mailbox.css" {
+        return full(StatusCode::OK, "text/css; charset=utf-8", mailbox::PAGE_CSS);
+    }
+    if path == "/mailbox/mailbox.js" {
+        return full(
+            StatusCode::OK,
+            "text/javascript; charset=utf-8",
+            mailbox::PAGE_JS,
+        );
     }
     if path == "/mailbox/api/messages" {
         let body =

@@ -29,7 +29,9 @@ async fn local_mailbox_shows_the_forward_and_the_acknowledgement() {
         .header("content-type")
         .unwrap()
         .starts_with("text/html"));
-    assert!(page.text().contains("/mailbox/api/messages"));
+    assert!(page.text().contains("/mailbox/mailbox.js"));
+    let script = get(host.addr, "/mailbox/mailbox.js").await;
+    assert!(script.text().contains("/mailbox/api/messages"));
     host.shutdown().await;
 }
 

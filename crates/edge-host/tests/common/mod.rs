@@ -93,7 +93,8 @@ pub async fn host_with_latency(
         .var("mail_webhook_path", "/mail")
         .var("mail_timeout_ms", "1500")
         .var("rate_limit_per_address_per_minute", "0")
-        .var("rate_limit_per_san_per_hour", "0");
+        .var("rate_limit_per_san_per_hour", "0")
+        .var("rate_limit_per_recipient_per_hour", "0");
     for (name, value) in vars {
         config = config.var(name, *value);
     }
