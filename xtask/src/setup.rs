@@ -1,6 +1,6 @@
 //! Installs what the build and the tests need, once, from the registries this project may
 //! use: rustup targets, `wasm-bindgen-cli` at the version Cargo.lock pins, npm packages from
-//! the committed lock files, and (as root, for the browser tests) Debian's Chromium.
+//! the committed lock files, and (as root, for the tests) Debian's Chromium and Redis.
 //! Every step checks first, so a second run costs a few process starts.
 
 use std::path::Path;
@@ -20,11 +20,11 @@ pub fn for_run() -> Result<()> {
     npm(&["web"])
 }
 
-/// What `cargo xtask test` needs on top: the browser and the e2e packages.
+/// What `cargo xtask test` needs on top: the browser, Redis and the e2e packages.
 pub fn for_test() -> Result<()> {
     for_run()?;
     npm(NPM_DIRS)?;
-    chromium()
+    debian_packages()
 }
 
 fn targets() -> Result<()> {
@@ -91,8 +91,17 @@ fn up_to_date(dir: &Path) -> bool {
     }
 }
 
-fn chromium() -> Result<()> {
-    if Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists() {
+/// Chromium and its driver for the browser tests; redis-server for the several-instances
+/// test.
+fn debian_packages() -> Result<()> {
+    let present = [
+        "/usr/bin/chromium",
+        "/usr/bin/chromedriver",
+        "/usr/bin/redis-server",
+    ]
+    .iter()
+    .all(|p| Path::new(p).exists());
+    if present {
         return Ok(());
     }
     let root_user = Command::new("id")
@@ -101,9 +110,9 @@ fn chromium() -> Result<()> {
         .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
         .unwrap_or(false);
     if !root_user {
-        bail!("the browser tests need Debian's Chromium: run `sudo apt-get install -y chromium chromium-driver`");
+        bail!("the tests need Debian's Chromium and Redis: run `sudo apt-get install -y chromium chromium-driver redis-server`");
     }
-    println!("setup: installing Debian's chromium and chromium-driver");
+    println!("setup: installing Debian's chromium, chromium-driver and redis-server");
     run(Command::new("apt-get").arg("update"))?;
     run(Command::new("apt-get")
         .args([

@@ -1,10 +1,12 @@
 //! Spin key-value (`fermyon:spin/key-value@2.0.0`): one store per label, shared by every
-//! instance of the component, kept in memory and optionally mirrored to a JSON file so it
-//! survives restarts of the local host.
+//! instance of the component. Kept in memory (optionally mirrored to a JSON file so it
+//! survives restarts of the local host), or in Redis, so several host processes share one
+//! store as Spin instances do with `runtime-config.redis.toml`.
 //!
-//! Every operation takes the store's mutex, so single-key operations are linearizable —
-//! the property the component's idempotency lock relies on (see `edge/IDEMPOTENCY.md`), and
-//! the one Spin's own default store (SQLite behind a mutex) also has.
+//! In memory every operation takes the store's mutex; in Redis every operation is one
+//! command. Either way single-key operations are linearizable — the property the component's
+//! idempotency lock relies on (see `edge/IDEMPOTENCY.md`), and the one Spin's own stores
+//! (SQLite behind a mutex, Redis) also have.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -14,13 +16,41 @@ use std::sync::{Arc, Mutex, MutexGuard};
 pub enum KeyValueError {
     #[error("could not read the key-value file {path}: {reason}")]
     Load { path: PathBuf, reason: String },
+    #[error("could not connect to the key-value Redis at {url}: {reason}")]
+    Redis { url: String, reason: String },
+}
+
+/// Where the `default` store lives.
+#[derive(Debug, Clone, Default)]
+pub enum Backing {
+    #[default]
+    Memory,
+    File(PathBuf),
+    /// `redis://host:port/db`: shared by every host process that names it.
+    Redis(String),
 }
 
 /// One named store.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct KeyValueStore {
     entries: Mutex<BTreeMap<String, Vec<u8>>>,
     file: Option<PathBuf>,
+    redis: Option<RedisStore>,
+}
+
+impl std::fmt::Debug for KeyValueStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyValueStore")
+            .field("file", &self.file)
+            .field("redis", &self.redis.as_ref().map(|r| &r.prefix))
+            .finish()
+    }
+}
+
+/// A store in Redis: keys live under a prefix, so one Redis can hold several stores.
+struct RedisStore {
+    connection: redis::aio::MultiplexedConnection,
+    prefix: String,
 }
 
 impl KeyValueStore {
@@ -50,6 +80,27 @@ impl KeyValueStore {
         Ok(KeyValueStore {
             entries: Mutex::new(entries),
             file: Some(file),
+            redis: None,
+        })
+    }
+
+    /// A store in the Redis at `url`, under `rsos:kv:<label>:`.
+    pub async fn in_redis(url: &str, label: &str) -> Result<KeyValueStore, KeyValueError> {
+        let fail = |e: redis::RedisError| KeyValueError::Redis {
+            url: url.to_owned(),
+            reason: e.to_string(),
+        };
+        let client = redis::Client::open(url).map_err(fail)?;
+        let connection = client
+            .get_multiplexed_async_connection()
+            .await
+            .map_err(fail)?;
+        Ok(KeyValueStore {
+            redis: Some(RedisStore {
+                connection,
+                prefix: format!("rsos:kv:{label}:"),
+            }),
+            ..KeyValueStore::default()
         })
     }
 
@@ -59,17 +110,42 @@ impl KeyValueStore {
         self.entries.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn get(&self, key: &str) -> Option<Vec<u8>> {
-        self.lock().get(key).cloned()
+    pub async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, String> {
+        if let Some(redis) = &self.redis {
+            let mut c = redis.connection.clone();
+            return redis::cmd("GET")
+                .arg(format!("{}{key}", redis.prefix))
+                .query_async(&mut c)
+                .await
+                .map_err(|e| e.to_string());
+        }
+        Ok(self.lock().get(key).cloned())
     }
 
-    pub fn set(&self, key: String, value: Vec<u8>) -> Result<(), String> {
+    pub async fn set(&self, key: String, value: Vec<u8>) -> Result<(), String> {
+        if let Some(redis) = &self.redis {
+            let mut c = redis.connection.clone();
+            return redis::cmd("SET")
+                .arg(format!("{}{key}", redis.prefix))
+                .arg(value)
+                .query_async(&mut c)
+                .await
+                .map_err(|e| e.to_string());
+        }
         let mut entries = self.lock();
         entries.insert(key, value);
         self.persist(&entries)
     }
 
-    pub fn delete(&self, key: &str) -> Result<(), String> {
+    pub async fn delete(&self, key: &str) -> Result<(), String> {
+        if let Some(redis) = &self.redis {
+            let mut c = redis.connection.clone();
+            return redis::cmd("DEL")
+                .arg(format!("{}{key}", redis.prefix))
+                .query_async(&mut c)
+                .await
+                .map_err(|e| e.to_string());
+        }
         let mut entries = self.lock();
         if entries.remove(key).is_some() {
             self.persist(&entries)?;
@@ -77,12 +153,32 @@ impl KeyValueStore {
         Ok(())
     }
 
-    pub fn exists(&self, key: &str) -> bool {
-        self.lock().contains_key(key)
+    pub async fn exists(&self, key: &str) -> Result<bool, String> {
+        if let Some(redis) = &self.redis {
+            let mut c = redis.connection.clone();
+            return redis::cmd("EXISTS")
+                .arg(format!("{}{key}", redis.prefix))
+                .query_async(&mut c)
+                .await
+                .map_err(|e| e.to_string());
+        }
+        Ok(self.lock().contains_key(key))
     }
 
-    pub fn keys(&self) -> Vec<String> {
-        self.lock().keys().cloned().collect()
+    pub async fn keys(&self) -> Result<Vec<String>, String> {
+        if let Some(redis) = &self.redis {
+            let mut c = redis.connection.clone();
+            let keys: Vec<String> = redis::cmd("KEYS")
+                .arg(format!("{}*", redis.prefix))
+                .query_async(&mut c)
+                .await
+                .map_err(|e| e.to_string())?;
+            return Ok(keys
+                .into_iter()
+                .filter_map(|k| k.strip_prefix(&redis.prefix).map(str::to_owned))
+                .collect());
+        }
+        Ok(self.lock().keys().cloned().collect())
     }
 
     /// Writes the whole map while the lock is held, via a temporary file and a rename, so the
@@ -113,16 +209,17 @@ impl KeyValueStores {
     /// Creates the stores the manifest grants (`key_value_stores = ["default"]`). Only the
     /// label `default` exists in this host; granting another is a start-up error in Spin and
     /// here it simply stays unopenable.
-    pub fn for_labels(
+    pub async fn for_labels(
         labels: &[String],
-        file: Option<PathBuf>,
+        backing: &Backing,
     ) -> Result<KeyValueStores, KeyValueError> {
         let mut stores = BTreeMap::new();
         for label in labels {
             if label == "default" {
-                let store = match &file {
-                    Some(file) => KeyValueStore::with_file(file.clone())?,
-                    None => KeyValueStore::in_memory(),
+                let store = match backing {
+                    Backing::Memory => KeyValueStore::in_memory(),
+                    Backing::File(file) => KeyValueStore::with_file(file.clone())?,
+                    Backing::Redis(url) => KeyValueStore::in_redis(url, label).await?,
                 };
                 stores.insert(label.clone(), Arc::new(store));
             }

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use rsos_edge_host::key_value::Backing;
 use rsos_edge_host::{start, EdgeRuntime, HostConfig};
 
 #[derive(Parser)]
@@ -38,8 +39,12 @@ enum Command {
         #[arg(long = "var", value_name = "NAME=VALUE")]
         vars: Vec<String>,
         /// Keep key-value data in this JSON file across restarts.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "key_value_redis")]
         key_value_file: Option<PathBuf>,
+        /// Keep key-value data in this Redis (redis://host:port), shared with every host
+        /// process that names it: what Spin does with runtime-config.redis.toml.
+        #[arg(long)]
+        key_value_redis: Option<String>,
         /// Send the component's mail to this host's /mailbox instead of the configured API.
         #[arg(long)]
         local_mailbox: bool,
@@ -65,8 +70,14 @@ async fn run(cli: Cli) -> Result<(), String> {
         static_dir,
         vars,
         key_value_file,
+        key_value_redis,
         local_mailbox,
     } = cli.command;
+    let key_value = match (key_value_file, key_value_redis) {
+        (Some(file), _) => Backing::File(file),
+        (None, Some(url)) => Backing::Redis(url),
+        (None, None) => Backing::Memory,
+    };
     let mut variables = BTreeMap::new();
     for var in vars {
         let (name, value) = var
@@ -81,7 +92,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         variables,
         use_environment: true,
         static_dir,
-        key_value_file,
+        key_value,
         listen,
         local_mailbox,
         key_value_latency: None,

@@ -163,7 +163,10 @@ impl key_value::HostStore for InstanceState {
         key: String,
     ) -> Result<Option<Vec<u8>>, key_value::Error> {
         pause(self.app.key_value_latency).await;
-        Ok(self.store(&this)?.get(&key))
+        self.store(&this)?
+            .get(&key)
+            .await
+            .map_err(key_value::Error::Other)
     }
 
     async fn set(
@@ -175,6 +178,7 @@ impl key_value::HostStore for InstanceState {
         pause(self.app.key_value_latency).await;
         self.store(&this)?
             .set(key, value)
+            .await
             .map_err(key_value::Error::Other)
     }
 
@@ -186,6 +190,7 @@ impl key_value::HostStore for InstanceState {
         pause(self.app.key_value_latency).await;
         self.store(&this)?
             .delete(&key)
+            .await
             .map_err(key_value::Error::Other)
     }
 
@@ -195,7 +200,10 @@ impl key_value::HostStore for InstanceState {
         key: String,
     ) -> Result<bool, key_value::Error> {
         pause(self.app.key_value_latency).await;
-        Ok(self.store(&this)?.exists(&key))
+        self.store(&this)?
+            .exists(&key)
+            .await
+            .map_err(key_value::Error::Other)
     }
 
     async fn get_keys(
@@ -203,7 +211,10 @@ impl key_value::HostStore for InstanceState {
         this: Resource<OpenStore>,
     ) -> Result<Vec<String>, key_value::Error> {
         pause(self.app.key_value_latency).await;
-        Ok(self.store(&this)?.keys())
+        self.store(&this)?
+            .keys()
+            .await
+            .map_err(key_value::Error::Other)
     }
 
     async fn drop(&mut self, this: Resource<OpenStore>) -> wasmtime::Result<()> {

@@ -18,7 +18,7 @@ use wasmtime::component::Component;
 use wasmtime::Engine;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
-use crate::key_value::{KeyValueError, KeyValueStores};
+use crate::key_value::{Backing, KeyValueError, KeyValueStores};
 use crate::mailbox::{self, Mailbox};
 use crate::manifest::{Manifest, ManifestError};
 use crate::outbound::{AllowedHostError, AllowedHosts};
@@ -54,7 +54,8 @@ pub struct HostConfig {
     /// Read `SPIN_VARIABLE_<NAME>` from the process environment.
     pub use_environment: bool,
     pub static_dir: Option<PathBuf>,
-    pub key_value_file: Option<PathBuf>,
+    /// Where the `default` key-value store lives (memory, a JSON file, or Redis).
+    pub key_value: Backing,
     pub listen: SocketAddr,
     /// Point the component's mail at this host's `/mailbox/webhook`.
     pub local_mailbox: bool,
@@ -69,7 +70,7 @@ impl HostConfig {
             variables: BTreeMap::new(),
             use_environment: false,
             static_dir: None,
-            key_value_file: None,
+            key_value: Backing::Memory,
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             local_mailbox: false,
             key_value_latency: None,
@@ -155,8 +156,7 @@ pub async fn start(
         .map(|entry| variables.expand(entry))
         .collect::<Result<_, _>>()?;
     let allowed_hosts = AllowedHosts::parse(&hosts)?;
-    let stores =
-        KeyValueStores::for_labels(&manifest.key_value_stores, config.key_value_file.clone())?;
+    let stores = KeyValueStores::for_labels(&manifest.key_value_stores, &config.key_value).await?;
     let app = AppContext {
         variables: Arc::new(variables),
         stores,

@@ -97,7 +97,7 @@ async fn key_value_file_keeps_idempotency_across_restarts() {
         let mut config = HostConfig::new(manifest())
             .var("mail_base_url", format!("http://{}", mail.addr))
             .var("mail_webhook_path", "/mail");
-        config.key_value_file = Some(file.clone());
+        config.key_value = rsos_edge_host::key_value::Backing::File(file.clone());
         config
     };
     let first_host = start(engine, component, config()).await.unwrap();
