@@ -92,8 +92,9 @@ pub struct LocalHost {
 impl LocalHost {
     pub fn start(dist: &Path, extra_origins: &[&str]) -> Result<LocalHost> {
         let wasm = build()?;
-        // The debug host shares its build with the host's own tests: no second wasmtime build.
-        cargo(&["build", "-p", "rsos-edge-host"])?;
+        // Built as the host's tests build it (same features, dev-dependencies unified), so
+        // after `edge::test` this compiles nothing: no second wasmtime build.
+        cargo(&["test", "-p", "rsos-edge-host", "--no-run"])?;
         let binary = target_dir().join("debug/rsos-edge-host");
         let port = free_port()?;
         let url = format!("http://127.0.0.1:{port}");
