@@ -5,12 +5,14 @@
 //! - `cargo xtask test`: every test: native crates, the edge component in wasmtime, the form
 //!   in headless Chromium, end to end.
 //! - `cargo xtask bench`: verdict time native, WASM in Chromium and GoRules ZEN, side by side.
+//! - `cargo xtask load [-- --seconds 60 --agents 200]`: the edge under load with a flaky mail API.
 //! - `cargo xtask setup`: install the tools both need (run and test do it themselves).
 //! - `cargo xtask build-edge` / `cargo xtask build-form`: one artefact each.
 
 mod bench;
 mod edge;
 mod form;
+mod load;
 mod setup;
 mod shell;
 
@@ -24,10 +26,11 @@ fn main() -> Result<()> {
         "build-form" => form::build().map(drop),
         "setup" => setup::for_test(),
         "bench" => bench::verdict(),
+        "load" => load::run(&args[1..]),
         "test" => test(),
         "run" => run(&args[1..]),
         "help" | "--help" | "-h" => {
-            println!("usage: cargo xtask <run|test|bench|setup|build-edge|build-form>");
+            println!("usage: cargo xtask <run|test|bench|load|setup|build-edge|build-form>");
             Ok(())
         }
         other => bail!("unknown task `{other}`: try `cargo xtask help`"),

@@ -1,0 +1,22 @@
+//! `cargo xtask load [--seconds 60 --agents 200 --fail 0.30 --hang 0.05 …]`: the load figures
+//! of issue 5. Builds the edge component, then runs the `load` bench of `rsos-edge-host`
+//! (`crates/edge-host/benches/load.rs`) against that very file, passing the arguments
+//! through. The bench prints the figures and fails if an accepted request was lost or
+//! delivered twice.
+
+use anyhow::Result;
+
+use crate::edge;
+use crate::shell::{root, run as run_command};
+
+pub fn run(args: &[String]) -> Result<()> {
+    // Absolute: cargo runs the bench from the package's directory, not the root.
+    let wasm = root().join(edge::build()?);
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    run_command(
+        std::process::Command::new(cargo)
+            .args(["bench", "-p", "rsos-edge-host", "--bench", "load", "--"])
+            .args(args)
+            .env("RSOS_EDGE_COMPONENT", &wasm),
+    )
+}
