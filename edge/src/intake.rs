@@ -88,7 +88,7 @@ pub fn submit(settings: &Settings, kv: &Kv, submission: Submission<'_>) -> Reply
     match run(settings, kv, submission) {
         Ok(reply) => reply,
         Err(IntakeError::Store(e)) => {
-            eprintln!("rsos-edge: storage failure: {e}");
+            log_line!("rsos-edge: storage failure: {e}");
             Reply::error(
                 503,
                 "The service could not record the request; nothing was sent, please try again.",
@@ -282,7 +282,7 @@ fn deliver(
                 kv.set_json(record_key, &record)?;
             }
             Err(error) => {
-                eprintln!(
+                log_line!(
                     "rsos-edge: {} {} not sent: {error}",
                     record.tracking_id,
                     mail::kind_name(email.kind)
@@ -344,7 +344,7 @@ fn deliver(
         body: reply.body.clone(),
     });
     kv.set_json(record_key, &record)?;
-    eprintln!(
+    log_line!(
         "rsos-edge: {} {} accepted",
         record.tracking_id, reply.status
     );

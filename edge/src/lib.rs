@@ -16,6 +16,16 @@
 use spin_sdk::http::{IncomingRequest, Method, Response};
 use spin_sdk::http_component;
 
+/// One log line, written with a single write: the lines of concurrent instances then never
+/// interleave mid-line (WASI stderr turns each `eprintln!` fragment into its own write).
+macro_rules! log_line {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let line = format!("{}\n", format_args!($($arg)*));
+        let _ = std::io::stderr().write_all(line.as_bytes());
+    }};
+}
+
 mod intake;
 mod limits;
 mod lock;
@@ -40,7 +50,7 @@ fn handle(request: IncomingRequest) -> Response {
     let reply = match &settings {
         Ok(settings) => route(settings, request, origin.as_deref()),
         Err(e) => {
-            eprintln!("rsos-edge: configuration error: {e}");
+            log_line!("rsos-edge: configuration error: {e}");
             Reply::error(
                 500,
                 "The service is not configured correctly; please try again later.",
@@ -80,7 +90,7 @@ fn post(settings: &Settings, request: IncomingRequest) -> Reply {
     let kv = match Kv::open() {
         Ok(kv) => kv,
         Err(e) => {
-            eprintln!("rsos-edge: {e}");
+            log_line!("rsos-edge: {e}");
             return Reply::error(
                 503,
                 "The service is temporarily unavailable; please try again.",
@@ -96,7 +106,7 @@ fn post(settings: &Settings, request: IncomingRequest) -> Reply {
         Ok(Ok(())) => {}
         Ok(Err(limited)) => return intake::too_many(limited.retry_after_s),
         Err(e) => {
-            eprintln!("rsos-edge: {e}");
+            log_line!("rsos-edge: {e}");
             return Reply::error(
                 503,
                 "The service is temporarily unavailable; please try again.",
