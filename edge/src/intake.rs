@@ -104,28 +104,6 @@ fn run(settings: &Settings, kv: &Kv, submission: Submission<'_>) -> Result<Reply
         Ok(request) => request,
         Err(malformed) => return Ok(Reply::error(400, &malformed.to_string())),
     };
-    if !settings.embed_token_secret.is_empty() {
-        let token = submission.embed_token.as_deref().unwrap_or_default();
-        let now_s = (now_ms() / 1000) as i64;
-        let secret = settings.embed_token_secret.as_bytes();
-        if let Err(refused) = rsos_embed_token::verify_for(
-            token,
-            secret,
-            now_s,
-            &request.agent_san,
-            &request.agent_email,
-        ) {
-            return Ok(Reply::error(refused.http_status(), &refused.to_string()));
-        }
-    } else if submission.trap_filled {
-        // A bot filled the field no person sees: it is told what it wants to hear, and
-        // nothing is sent or stored.
-        let decoy = tracking_id(now_utc(), random_u64());
-        return Ok(Reply::json(
-            202,
-            &serde_json::json!({ "outcome": "forwarded", "tracking_id": decoy }),
-        ));
-    }
     let canonical = serde_json::to_vec(&request).unwrap_or_default();
     let fingerprint = hex(&Sha256::digest(&canonical));
 
@@ -139,6 +117,39 @@ fn run(settings: &Settings, kv: &Kv, submission: Submission<'_>) -> Result<Reply
     let key_hash = hex(&Sha256::digest(key.as_bytes())[..16]);
     let record_key = format!("idem/{key_hash}");
 
+    // Judged first, so an agent with a typo in the SAN gets the field error (422), and the
+    // token is compared with the normalised SAN and email the rules settled on. The token
+    // is checked before any stored answer is replayed: a key alone reveals nothing.
+    let assessment = assess(&request, ruleset);
+    if assessment.verdict.outcome == Outcome::NeedsChanges {
+        // Nothing is sent and nothing is stored: the agent fixes the request and may reuse
+        // the key for the corrected one.
+        return Ok(needs_changes(&assessment));
+    }
+
+    if !settings.embed_token_secret.is_empty() {
+        let token = submission.embed_token.as_deref().unwrap_or_default();
+        let now_s = (now_ms() / 1000) as i64;
+        let secret = settings.embed_token_secret.as_bytes();
+        if let Err(refused) = rsos_embed_token::verify_for(
+            token,
+            secret,
+            now_s,
+            &assessment.request.agent_san,
+            &assessment.request.agent_email,
+        ) {
+            return Ok(Reply::error(refused.http_status(), &refused.to_string()));
+        }
+    } else if submission.trap_filled {
+        // A bot filled the field no person sees: it is told what it wants to hear, and
+        // nothing is sent or stored.
+        let decoy = tracking_id(now_utc(), random_u64());
+        return Ok(Reply::json(
+            202,
+            &serde_json::json!({ "outcome": "forwarded", "tracking_id": decoy }),
+        ));
+    }
+
     let existing: Option<Record> = kv.get_json(&record_key)?;
     if let Some(record) = &existing {
         if record.fingerprint != fingerprint {
@@ -147,13 +158,6 @@ fn run(settings: &Settings, kv: &Kv, submission: Submission<'_>) -> Result<Reply
         if let Some(stored) = &record.response {
             return Ok(replay(stored, &key));
         }
-    }
-
-    let assessment = assess(&request, ruleset);
-    if assessment.verdict.outcome == Outcome::NeedsChanges {
-        // Nothing is sent and nothing is stored: the agent fixes the request and may reuse
-        // the key for the corrected one.
-        return Ok(needs_changes(&assessment));
     }
 
     if existing.is_none() {
@@ -346,7 +350,8 @@ fn deliver(
     kv.set_json(record_key, &record)?;
     log_line!(
         "rsos-edge: {} {} accepted",
-        record.tracking_id, reply.status
+        record.tracking_id,
+        reply.status
     );
     Ok(reply.with_header("idempotency-key", key))
 }

@@ -146,8 +146,7 @@ fn post(settings: &Settings, request: IncomingRequest) -> Reply {
         intake::Submission {
             body: &body,
             idempotency_key,
-            embed_token: header(&request, "authorization")
-                .and_then(|v| v.strip_prefix("Bearer ").map(|t| t.trim().to_owned())),
+            embed_token: header(&request, "authorization").and_then(|v| bearer_token(&v)),
             trap_filled: header(&request, "x-rsos-trap").is_some_and(|v| !v.trim().is_empty()),
         },
     )
@@ -227,6 +226,14 @@ fn header_bytes(request: &IncomingRequest, name: &str) -> Option<Vec<u8>> {
         .into_iter()
         .find(|(n, _)| n.eq_ignore_ascii_case(name))
         .map(|(_, v)| v)
+}
+
+/// The token of an `Authorization: Bearer …` header (the scheme is case-insensitive).
+fn bearer_token(value: &str) -> Option<String> {
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
 }
 
 fn header(request: &IncomingRequest, name: &str) -> Option<String> {

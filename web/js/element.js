@@ -96,10 +96,6 @@ export function emit(host, name, detail) {
   host.dispatchEvent(new CustomEvent(name, { detail, bubbles: true, composed: true }));
 }
 
-export function now() {
-  return performance.now();
-}
-
 // One POST. Resolves to {status, retryAfter, body} for every HTTP answer; rejects only when
 // no answer came (network cut, DNS, CORS, timeout): the Rust side decides what to retry.
 export async function postJson(url, idempotencyKey, embedToken, trap, body, timeoutMs) {

@@ -119,6 +119,8 @@ pub struct FormState {
     pub active: usize,
     /// The verdict on the active draft, from `rsos_rules::assess`.
     pub verdict: Verdict,
+    /// The other plan a mixed request's summary names, as the rules found it.
+    pub mixed_with: Option<String>,
     /// After a submit attempt every error shows, not just those of touched fields.
     pub show_all_errors: bool,
     pub phase: Phase,
@@ -179,6 +181,7 @@ impl FormState {
             drafts,
             active,
             verdict: empty_verdict(),
+            mixed_with: None,
             show_all_errors: false,
             phase: Phase::Editing,
             focus_first_error: 0,
@@ -198,7 +201,9 @@ impl FormState {
     }
 
     fn reassess(&mut self) {
-        self.verdict = assess(&self.draft().request, Ruleset::builtin()).verdict;
+        let assessment = assess(&self.draft().request, Ruleset::builtin());
+        self.verdict = assessment.verdict;
+        self.mixed_with = assessment.mixed_with;
     }
 
     /// The message to show on a field, if any: the server's word first, then the verdict's
@@ -300,8 +305,10 @@ impl Reducible for FormState {
             }
             Action::Failed { message } => s.phase = Phase::Failed { message },
             Action::Split { other_plan, key } => {
+                // Splitting separates the concerns: neither draft is confirmed for the agent,
+                // each is judged again as the agent edits its summary.
                 let draft = s.draft_mut();
-                draft.request.confirm_single_line_of_business = true;
+                draft.request.confirm_single_line_of_business = false;
                 let mut copy = draft.clone();
                 copy.key = key;
                 copy.request.line_of_business = other_plan;
@@ -452,7 +459,9 @@ mod tests {
             key: "key-2".into(),
         });
         assert_eq!(s.drafts.len(), 2);
-        assert!(s.drafts[0].request.confirm_single_line_of_business);
+        // SPEC §4: only the agent confirms one line of business; splitting confirms nothing.
+        assert!(!s.drafts[0].request.confirm_single_line_of_business);
+        assert!(!s.drafts[1].request.confirm_single_line_of_business);
         assert_eq!(s.drafts[1].request.line_of_business, "individual");
         assert_eq!(s.drafts[1].request.member_id, "H1234-5678");
         assert_eq!(s.drafts[1].key, "key-2");

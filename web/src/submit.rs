@@ -132,6 +132,9 @@ async fn post(endpoint: &str, embed_token: &str, trap: &str, key: &str, body: &s
             })
         }
         429 | 503 => Answer::TryAgain { retry_after },
+        // The same key still being worked by an earlier attempt: it comes with Retry-After.
+        // A 409 without one is a key used for another request, which waiting cannot fix.
+        409 if retry_after.is_some() => Answer::TryAgain { retry_after },
         // Gateways in front of the edge function answer 502/504 for a short outage.
         502 | 504 => Answer::TryAgain { retry_after: None },
         _ => Answer::Final(Action::Failed {

@@ -525,13 +525,12 @@ pub fn mixed_lines(p: &MixedProps) -> Html {
             d.dispatch(Action::SetConfirm(on))
         })
     };
-    // The other plan the agent can split into: the ruleset's other in-scope plan. The
-    // verdict names it only in prose, so the form reads the ruleset (see the report).
-    let other_plan = Ruleset::builtin()
-        .lines_of_business()
-        .iter()
-        .find(|l| l.out_of_scope.is_none() && l.code != draft.request.line_of_business)
-        .map(|l| (l.code.clone(), l.label.clone()));
+    // The other plan the agent can split into: the one the rules found in the summary.
+    let other_plan = state.mixed_with.as_ref().and_then(|code| {
+        Ruleset::builtin()
+            .line_of_business(code)
+            .map(|l| (l.code.clone(), l.label.clone()))
+    });
     let on_split = other_plan.clone().map(|(code, _)| {
         let d = state.dispatcher();
         Callback::from(move |_: MouseEvent| {

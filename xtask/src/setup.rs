@@ -121,6 +121,7 @@ fn debian_packages() -> Result<()> {
             "--no-install-recommends",
             "chromium",
             "chromium-driver",
+            "redis-server",
         ])
         .env("DEBIAN_FRONTEND", "noninteractive"))
 }

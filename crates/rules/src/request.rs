@@ -134,6 +134,25 @@ pub struct NormalisedRequest {
     pub confirm_single_line_of_business: bool,
 }
 
+impl NormalisedRequest {
+    /// The normalised text of a field (`""` for an absent reference and the confirmation).
+    pub fn text(&self, field: Field) -> &str {
+        match field {
+            Field::LineOfBusiness => &self.line_of_business,
+            Field::Topic => &self.topic,
+            Field::AgentName => &self.agent_name,
+            Field::AgentSan => &self.agent_san,
+            Field::AgentEmail => &self.agent_email,
+            Field::MemberId => &self.member_id,
+            Field::MemberFirstName => &self.member_first_name,
+            Field::MemberLastName => &self.member_last_name,
+            Field::ReferenceNumber => self.reference_number.as_deref().unwrap_or(""),
+            Field::Summary => &self.summary,
+            Field::ConfirmSingleLineOfBusiness => "",
+        }
+    }
+}
+
 impl Request {
     /// The raw text of a field (`""` for the confirmation box).
     pub fn text(&self, field: Field) -> &str {
@@ -195,9 +214,14 @@ pub fn normalise(field: Field, raw: &str) -> String {
     if !field.single_line() {
         return trimmed.to_string();
     }
-    let mut out = String::with_capacity(trimmed.len());
+    collapse_white_space(trimmed)
+}
+
+/// Every run of white space becomes one space.
+pub(crate) fn collapse_white_space(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
     let mut in_space = false;
-    for c in trimmed.chars() {
+    for c in text.chars() {
         if c.is_whitespace() {
             if !in_space {
                 out.push(' ');
@@ -258,6 +282,27 @@ fn has_lone_carriage_return(text: &str) -> bool {
             .any(|(i, &b)| b == b'\r' && bytes.get(i + 1) != Some(&b'\n'))
 }
 
+/// Marks that are part of letters in names without being letters themselves: combining
+/// accents (a decomposed "é" is `e` + U+0301), Indic viramas and nuktas (कृष्ण), and the
+/// zero-width (non-)joiners some scripts need. `char::is_alphabetic` already covers vowel
+/// signs; std has no general-category table, so the blocks are listed.
+fn is_name_mark(c: char) -> bool {
+    matches!(c,
+        '\u{0300}'..='\u{036F}' // combining diacritical marks
+        | '\u{1AB0}'..='\u{1AFF}'
+        | '\u{1DC0}'..='\u{1DFF}'
+        | '\u{20D0}'..='\u{20FF}'
+        | '\u{FE20}'..='\u{FE2F}'
+        | '\u{200C}' | '\u{200D}' // ZWNJ, ZWJ
+        // viramas
+        | '\u{094D}' | '\u{09CD}' | '\u{0A4D}' | '\u{0ACD}' | '\u{0B4D}' | '\u{0BCD}'
+        | '\u{0C4D}' | '\u{0CCD}' | '\u{0D4D}' | '\u{0DCA}' | '\u{0E3A}' | '\u{1039}'
+        | '\u{103A}' | '\u{17D2}'
+        // nuktas
+        | '\u{093C}' | '\u{09BC}' | '\u{0A3C}' | '\u{0ABC}' | '\u{0B3C}' | '\u{0CBC}'
+    )
+}
+
 fn has_allowed_set(field: Field) -> bool {
     matches!(
         field,
@@ -279,7 +324,7 @@ fn in_allowed_set(field: Field, c: char) -> bool {
         Field::MemberId | Field::ReferenceNumber => c.is_ascii_alphanumeric() || c == '-',
         // U+2019 too: it is the apostrophe phones and word processors type in O’Brien.
         Field::MemberFirstName | Field::MemberLastName => {
-            c.is_alphabetic() || matches!(c, ' ' | '-' | '\'' | '.' | '\u{2019}')
+            c.is_alphabetic() || is_name_mark(c) || matches!(c, ' ' | '-' | '\'' | '.' | '\u{2019}')
         }
         _ => true,
     }
@@ -295,7 +340,7 @@ pub(crate) fn check_field(
     let label = field.label();
     let optional = field == Field::ReferenceNumber;
     if normalised.is_empty() {
-        return (!optional).then(|| (ErrorCode::Required, required_message(field)));
+        return (!optional).then(|| (ErrorCode::Required, required_message(field, ruleset)));
     }
     let trimmed = raw.trim();
     if has_forbidden_character(field, trimmed)
@@ -369,10 +414,16 @@ pub(crate) fn check_field(
     }
 }
 
-fn required_message(field: Field) -> String {
+fn required_message(field: Field, ruleset: &Ruleset) -> String {
     match field {
         Field::LineOfBusiness => {
-            "Choose the member's plan: Medicare or Individual (HumanaOne).".into()
+            let served: Vec<&str> = ruleset
+                .lines_of_business()
+                .iter()
+                .filter(|l| l.out_of_scope.is_none())
+                .map(|l| l.label.as_str())
+                .collect();
+            format!("Choose the member's plan: {}.", served.join(" or "))
         }
         Field::Topic => "Choose the topic of the member's issue.".into(),
         Field::AgentEmail => "Enter your email address: the acknowledgement is sent there.".into(),

@@ -88,6 +88,9 @@ impl Verdict {
 pub struct Assessment {
     pub verdict: Verdict,
     pub request: NormalisedRequest,
+    /// For a request that mixes lines of business: the code of the other plan its summary
+    /// names (what the form's "split into two requests" creates the second draft for).
+    pub mixed_with: Option<String>,
 }
 
 /// Judges one request. Pure and deterministic: the same request and ruleset always give the
@@ -99,7 +102,7 @@ pub fn assess(request: &Request, ruleset: &Ruleset) -> Assessment {
         if field == Field::ConfirmSingleLineOfBusiness {
             continue;
         }
-        let value = normalised_text(&normalised, field);
+        let value = normalised.text(field);
         if let Some((code, message)) = check_field(field, request.text(field), value, ruleset) {
             errors.push(FieldError {
                 field,
@@ -130,6 +133,7 @@ pub fn assess(request: &Request, ruleset: &Ruleset) -> Assessment {
     };
 
     let mut warnings = Vec::new();
+    let mut mixed_with = None;
     let plan_index = plan.and_then(|p| ruleset.lines.iter().position(|l| l.code == p.code));
     if let (Some(plan), Some(plan_index)) = (plan, plan_index) {
         let other_plan = hits.iter().find_map(|h| match h.tag {
@@ -140,6 +144,9 @@ pub fn assess(request: &Request, ruleset: &Ruleset) -> Assessment {
                 .map(|l| (h.phrase, l)),
             _ => None,
         });
+        if let Some((_, other)) = other_plan {
+            mixed_with = Some(other.code.clone());
+        }
         if let Some((phrase, other)) = other_plan {
             warnings.push(Warning {
                 code: crate::verdict::WarningCode::MixedLinesOfBusiness,
@@ -242,21 +249,6 @@ pub fn assess(request: &Request, ruleset: &Ruleset) -> Assessment {
             call_center: call_center.filter(|_| urgent),
         },
         request: normalised,
-    }
-}
-
-fn normalised_text(n: &NormalisedRequest, field: Field) -> &str {
-    match field {
-        Field::LineOfBusiness => &n.line_of_business,
-        Field::Topic => &n.topic,
-        Field::AgentName => &n.agent_name,
-        Field::AgentSan => &n.agent_san,
-        Field::AgentEmail => &n.agent_email,
-        Field::MemberId => &n.member_id,
-        Field::MemberFirstName => &n.member_first_name,
-        Field::MemberLastName => &n.member_last_name,
-        Field::ReferenceNumber => n.reference_number.as_deref().unwrap_or(""),
-        Field::Summary => &n.summary,
-        Field::ConfirmSingleLineOfBusiness => "",
+        mixed_with,
     }
 }

@@ -84,27 +84,5 @@ fn fold_white_space(text: &str) -> Cow<'_, str> {
     if !needs_folding {
         return Cow::Borrowed(text);
     }
-    let mut previous_space = false;
-    let already_folded = text.chars().all(|c| {
-        let fine = c == ' ' && !previous_space || !c.is_whitespace();
-        previous_space = c == ' ';
-        fine
-    });
-    if already_folded {
-        return Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut in_space = false;
-    for c in text.chars() {
-        if c.is_whitespace() {
-            if !in_space {
-                out.push(' ');
-            }
-            in_space = true;
-        } else {
-            out.push(c);
-            in_space = false;
-        }
-    }
-    Cow::Owned(out)
+    Cow::Owned(crate::request::collapse_white_space(text))
 }
