@@ -86,16 +86,21 @@ fn route(settings: &Settings, request: IncomingRequest, origin: Option<&str>) ->
     }
 }
 
+/// The store could not be reached: nothing was recorded or sent, so a retry is safe.
+fn unavailable() -> Reply {
+    Reply::error(
+        503,
+        "The service is temporarily unavailable; please try again.",
+    )
+    .with_header("retry-after", "5")
+}
+
 fn post(settings: &Settings, request: IncomingRequest) -> Reply {
     let kv = match Kv::open() {
         Ok(kv) => kv,
         Err(e) => {
             log_line!("rsos-edge: {e}");
-            return Reply::error(
-                503,
-                "The service is temporarily unavailable; please try again.",
-            )
-            .with_header("retry-after", "5");
+            return unavailable();
         }
     };
     let client_address = header(&request, "spin-client-addr")
@@ -107,11 +112,7 @@ fn post(settings: &Settings, request: IncomingRequest) -> Reply {
         Ok(Err(limited)) => return intake::too_many(limited.retry_after_s),
         Err(e) => {
             log_line!("rsos-edge: {e}");
-            return Reply::error(
-                503,
-                "The service is temporarily unavailable; please try again.",
-            )
-            .with_header("retry-after", "5");
+            return unavailable();
         }
     }
 
