@@ -4,7 +4,9 @@
 //!   the form, the edge API and a local mailbox on http://127.0.0.1:8080.
 //! - `cargo xtask test`: every test: native crates, the edge component in wasmtime, the form
 //!   in headless Chromium, end to end.
-//! - `cargo xtask bench`: verdict time native, WASM in Chromium and GoRules ZEN, side by side.
+//! - `cargo xtask bench`: the side-by-side figures in one run: verdict time (native, WASM in
+//!   Chromium, GoRules ZEN), form bytes (vs React + react-hook-form + zod), edge throughput
+//!   (wasmtime host vs a native handler).
 //! - `cargo xtask load [-- --seconds 60 --agents 200]`: the edge under load with a flaky mail API.
 //! - `cargo xtask setup`: install the tools both need (run and test do it themselves).
 //! - `cargo xtask build-edge` / `cargo xtask build-form`: one artefact each.
@@ -25,7 +27,7 @@ fn main() -> Result<()> {
         "build-edge" => edge::build().map(drop),
         "build-form" => form::build().map(drop),
         "setup" => setup::for_test(),
-        "bench" => bench::verdict(),
+        "bench" => bench_all(),
         "load" => load::run(&args[1..]),
         "test" => test(),
         "run" => run(&args[1..]),
@@ -63,6 +65,29 @@ fn test() -> Result<()> {
     edge::test()?;
     form::test()?;
     Ok(())
+}
+
+fn bench_all() -> Result<()> {
+    setup::for_test()?;
+    bench::verdict()?;
+    let dist = form::build()?;
+    let sizes = shell::root().join("benchmarks/form-size");
+    shell::run(
+        std::process::Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&sizes),
+    )?;
+    shell::run(
+        std::process::Command::new("node")
+            .arg(sizes.join("build.mjs"))
+            .env("RSOS_DIST", &dist),
+    )?;
+    let component = edge::build()?;
+    shell::run(
+        std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args(["bench", "-p", "rsos-edge-host", "--bench", "post"])
+            .env("RSOS_EDGE_COMPONENT", component),
+    )
 }
 
 fn run(_args: &[String]) -> Result<()> {
