@@ -191,7 +191,8 @@ async fn main() {
             .var("mail_base_url", format!("http://{sink}"))
             .var("mail_webhook_path", "/mail")
             .var("rate_limit_per_address_per_minute", "0")
-            .var("rate_limit_per_san_per_hour", "0");
+            .var("rate_limit_per_san_per_hour", "0")
+            .var("rate_limit_per_recipient_per_hour", "0");
     let host = start(&engine, &component, config).await.expect("host");
 
     let complete = json!({
