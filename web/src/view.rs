@@ -358,16 +358,43 @@ pub struct TextFieldProps {
     pub on_blur: Callback<Field>,
 }
 
+/// The element IDs of one field and what its control is described by (the error first, so
+/// screen readers say what to fix before the hint).
+struct FieldIds {
+    id: String,
+    hint_id: String,
+    error_id: String,
+    described: String,
+}
+
+impl FieldIds {
+    fn of(field: Field, has_error: bool) -> FieldIds {
+        let id = format!("rsos-{}", field.as_str());
+        let hint_id = format!("{id}-hint");
+        let error_id = format!("{id}-error");
+        let described = if has_error {
+            format!("{error_id} {hint_id}")
+        } else {
+            hint_id.clone()
+        };
+        FieldIds {
+            id,
+            hint_id,
+            error_id,
+            described,
+        }
+    }
+}
+
 #[function_component(TextField)]
 pub fn text_field(p: &TextFieldProps) -> Html {
     let field = p.field;
-    let id = format!("rsos-{}", field.as_str());
-    let hint_id = format!("{id}-hint");
-    let error_id = format!("{id}-error");
-    let described = match p.error {
-        Some(_) => format!("{error_id} {hint_id}"),
-        None => hint_id.clone(),
-    };
+    let FieldIds {
+        id,
+        hint_id,
+        error_id,
+        described,
+    } = FieldIds::of(field, p.error.is_some());
     let required = field != Field::ReferenceNumber;
     let oninput = {
         let on_edit = p.on_edit.clone();
@@ -420,13 +447,12 @@ pub struct ChoiceProps {
 #[function_component(Choice)]
 pub fn choice(p: &ChoiceProps) -> Html {
     let field = p.field;
-    let id = format!("rsos-{}", field.as_str());
-    let hint_id = format!("{id}-hint");
-    let error_id = format!("{id}-error");
-    let described = match p.error {
-        Some(_) => format!("{error_id} {hint_id}"),
-        None => hint_id.clone(),
-    };
+    let FieldIds {
+        id,
+        hint_id,
+        error_id,
+        described,
+    } = FieldIds::of(field, p.error.is_some());
     let onchange = {
         let on_edit = p.on_edit.clone();
         Callback::from(move |e: Event| on_edit.emit((field, event_value(&e))))
