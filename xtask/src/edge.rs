@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
 
-use crate::shell::{cargo, root, run as run_command, target_dir};
+use crate::shell::{cargo, cargo_command, root, run as run_command, target_dir};
 
 const TARGET: &str = "wasm32-wasip2";
 const LISTEN: &str = "127.0.0.1:8080";
@@ -25,10 +25,6 @@ pub fn build() -> Result<PathBuf> {
     }
     println!("edge component: {}", wasm.display());
     Ok(wasm)
-}
-
-fn cargo_command() -> Command {
-    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
 }
 
 pub fn test() -> Result<()> {

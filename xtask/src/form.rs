@@ -99,20 +99,18 @@ pub fn test() -> Result<()> {
     let runner = wasm_bindgen_tool("wasm-bindgen-test-runner")?;
     let chromedriver = chromedriver()?;
     // wasm-bindgen-test: the form's unit tests and the shared vectors, in headless Chromium.
-    run(
-        Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .args(["test", "--target", WASM_TARGET, "-p", "rsos-form"])
-            .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", &runner)
-            .env("CHROMEDRIVER", &chromedriver)
-            .env(
-                "WASM_BINDGEN_TEST_WEBDRIVER_JSON",
-                root.join("web/webdriver.json"),
-            )
-            .env(
-                "WASM_BINDGEN_TEST_TIMEOUT",
-                std::env::var("WASM_BINDGEN_TEST_TIMEOUT").unwrap_or_else(|_| "180".into()),
-            ),
-    )?;
+    run(crate::shell::cargo_command()
+        .args(["test", "--target", WASM_TARGET, "-p", "rsos-form"])
+        .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", &runner)
+        .env("CHROMEDRIVER", &chromedriver)
+        .env(
+            "WASM_BINDGEN_TEST_WEBDRIVER_JSON",
+            root.join("web/webdriver.json"),
+        )
+        .env(
+            "WASM_BINDGEN_TEST_TIMEOUT",
+            std::env::var("WASM_BINDGEN_TEST_TIMEOUT").unwrap_or_else(|_| "180".into()),
+        ))?;
 
     let dist = build()?;
     if std::env::var_os("RSOS_E2E_BASE_URL").is_some() {

@@ -12,9 +12,8 @@ use crate::shell::{root, run as run_command};
 pub fn run(args: &[String]) -> Result<()> {
     // Absolute: cargo runs the bench from the package's directory, not the root.
     let wasm = root().join(edge::build()?);
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     run_command(
-        std::process::Command::new(cargo)
+        crate::shell::cargo_command()
             .args(["bench", "-p", "rsos-edge-host", "--bench", "load", "--"])
             .args(args)
             .env("RSOS_EDGE_COMPONENT", &wasm),

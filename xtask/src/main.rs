@@ -84,7 +84,7 @@ fn bench_all() -> Result<()> {
     )?;
     let component = edge::build()?;
     shell::run(
-        std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        shell::cargo_command()
             .args(["bench", "-p", "rsos-edge-host", "--bench", "post"])
             .env("RSOS_EDGE_COMPONENT", component),
     )
