@@ -2,13 +2,11 @@
 //! Spin instances do with `edge/runtime-config.redis.toml`), and the same request sent to
 //! both at once is forwarded exactly once, every time.
 
-mod common;
-
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 /// A child process killed when the test ends, pass or fail.

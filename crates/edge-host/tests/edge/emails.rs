@@ -1,8 +1,6 @@
 //! The exact emails the component sends, through the webhook and the Graph transport.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use rsos_rules::{assess, emails, BusinessClock, Request, Ruleset, Stamp};
 use serde_json::{json, Value};
 

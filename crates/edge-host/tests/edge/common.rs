@@ -2,7 +2,7 @@
 //! ephemeral 127.0.0.1 port, a scriptable mail API server and a raw HTTP client (raw, so
 //! tests can send what well-behaved clients never would).
 
-#![allow(dead_code)]
+#![allow(dead_code)] // each test module uses its own part of the kit
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;

@@ -1,11 +1,9 @@
 //! Idempotency and faults: replays, conflicts, mail failures and retries, and racing
 //! submissions — never a second forward.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

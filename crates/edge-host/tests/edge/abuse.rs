@@ -1,9 +1,7 @@
 //! Who may submit, and how much: signed embed tokens, the honeypot, the per-recipient limit
 //! and the security headers, through the real component in the real engine.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use rsos_embed_token::{sign, Claims};
 use serde_json::Value;
 

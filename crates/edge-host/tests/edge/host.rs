@@ -1,9 +1,7 @@
 //! The host's own duties: the local mailbox, static files, variables and key-value that
 //! outlives instances (and, with a file, restarts).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use rsos_edge_host::{start, HostConfig};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
