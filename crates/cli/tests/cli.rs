@@ -205,9 +205,8 @@ fn render_of_an_out_of_scope_request_is_one_guidance_email() {
 
 #[test]
 fn ruleset_option_replaces_the_rules() {
-    let dir = std::env::temp_dir().join(format!("rsos-cli-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap_or_default();
-    let path = dir.join("rules.toml");
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("rules.toml");
     let text = rsos_rules::DEFAULT_RULESET_TOML.replacen(
         "version = \"2026.11.0\"",
         "version = \"local.7\"",
@@ -224,9 +223,8 @@ fn ruleset_option_replaces_the_rules() {
 
 #[test]
 fn a_broken_ruleset_file_is_one_line_naming_the_line() {
-    let dir = std::env::temp_dir().join(format!("rsos-cli-broken-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap_or_default();
-    let path = dir.join("rules.toml");
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("rules.toml");
     std::fs::write(&path, "version = \"x\"\ntime_zone = \n").unwrap_or_default();
     let r = run(
         &["check", "--ruleset", path.to_str().unwrap_or_default()],

@@ -35,8 +35,8 @@ async fn local_mailbox_shows_the_forward_and_the_acknowledgement() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn static_files_are_served_with_their_mime_types() {
-    let dir = std::env::temp_dir().join(format!("rsos-static-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
     std::fs::write(dir.join("index.html"), "<!doctype html><title>form</title>").unwrap();
     std::fs::write(dir.join("rsos_form_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
     std::fs::write(dir.join("rsos_form.js"), "export default 1;").unwrap();
@@ -44,7 +44,7 @@ async fn static_files_are_served_with_their_mime_types() {
     let (engine, component) = compiled();
     let mut config =
         HostConfig::new(manifest()).var("mail_base_url", format!("http://{}", mail.addr));
-    config.static_dir = Some(dir.clone());
+    config.static_dir = Some(dir.to_path_buf());
     let host = start(engine, component, config).await.unwrap();
     let index = get(host.addr, "/").await;
     assert_eq!(index.status, 200);

@@ -321,9 +321,8 @@ async fn mail_to_a_host_outside_allowed_outbound_hosts_is_refused_by_the_host() 
         r#"allowed_outbound_hosts = ["{{ mail_base_url }}"]"#,
         r#"allowed_outbound_hosts = ["http://127.0.0.1:9"]"#,
     );
-    let dir = std::env::temp_dir().join(format!("rsos-edge-host-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("spin.toml");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("spin.toml");
     std::fs::write(&path, manifest).unwrap();
     let (engine, component) = compiled();
     let config = rsos_edge_host::HostConfig::new(&path)
