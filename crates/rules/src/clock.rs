@@ -1,8 +1,6 @@
 //! The business clock (SPEC §6): business days, holidays by rule, and the service times of a
 //! receipt. Deadlines are local wall-clock times, so they stay put across daylight saving.
 
-use std::collections::BTreeSet;
-
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;
 
@@ -14,8 +12,10 @@ use crate::ruleset::Ruleset;
 pub(crate) struct HolidayCalendar {
     rules: Vec<Rule>,
     observed: ObservedRule,
-    added: BTreeSet<NaiveDate>,
-    removed: BTreeSet<NaiveDate>,
+    /// Sorted, without repeats.
+    added: Vec<NaiveDate>,
+    /// Sorted, without repeats.
+    removed: Vec<NaiveDate>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,7 +47,8 @@ impl HolidayCalendar {
                         .and_then(|n| NaiveDate::from_ymd_opt(n[0], n[1] as u32, n[2] as u32))
                         .ok_or_else(|| (None, format!("`{}` is not a calendar date", d.0)))
                 })
-                .collect::<Result<BTreeSet<_>, _>>()
+                .collect::<Result<Vec<_>, _>>()
+                .map(sorted_dates)
         };
         Ok(HolidayCalendar {
             rules,
@@ -69,15 +70,15 @@ impl HolidayCalendar {
         let (first, last) = (*years.start(), *years.end());
         // An observed day can fall in the neighbouring year (New Year's Day on a Saturday
         // is observed on December 31st), so the rules of the years around are asked too.
-        let mut dates: Vec<NaiveDate> = (first.saturating_sub(1)..=last.saturating_add(1))
+        let dates: Vec<NaiveDate> = (first.saturating_sub(1)..=last.saturating_add(1))
             .flat_map(|y| self.rules.iter().filter_map(move |r| r.date_in(y)))
             .map(|d| self.observe(d))
             .chain(self.added.iter().copied())
-            .filter(|d| (first..=last).contains(&d.year()) && !self.removed.contains(d))
+            .filter(|d| {
+                (first..=last).contains(&d.year()) && self.removed.binary_search(d).is_err()
+            })
             .collect();
-        dates.sort_unstable();
-        dates.dedup();
-        dates
+        sorted_dates(dates)
     }
 
     fn observe(&self, date: NaiveDate) -> NaiveDate {
@@ -87,6 +88,12 @@ impl HolidayCalendar {
             _ => date,
         }
     }
+}
+
+fn sorted_dates(mut dates: Vec<NaiveDate>) -> Vec<NaiveDate> {
+    crate::small::sort_by_key(&mut dates, |d| *d);
+    dates.dedup();
+    dates
 }
 
 impl Rule {
@@ -235,7 +242,7 @@ impl<'r> BusinessClock<'r> {
         let mut steps = vec![targets.respond_business_days];
         steps.extend((1..=follow_ups).map(|k| targets.follow_up_business_days.saturating_mul(k)));
         let mut order: Vec<usize> = (0..steps.len()).collect();
-        order.sort_by_key(|&i| steps[i]);
+        crate::small::sort_by_key(&mut order, |&i| steps[i]);
         let sorted: Vec<u32> = order.iter().map(|&i| steps[i]).collect();
         let walked = self.walk(start, &sorted);
         let mut dates = vec![start; steps.len()];

@@ -36,6 +36,7 @@ mod json;
 mod model;
 mod request;
 mod ruleset;
+mod small;
 mod tracking;
 mod verdict;
 mod words;

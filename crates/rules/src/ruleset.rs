@@ -103,9 +103,15 @@ impl Ruleset {
         BUILTIN.get_or_init(|| {
             // build.rs produced these bytes from the same model and a test compiles them, so
             // failing here means a broken build, not bad input.
-            let file: RulesetFile = postcard::from_bytes(BUILTIN_BYTES)
-                .expect("the built-in ruleset was encoded by build.rs from the same model");
-            Ruleset::compile(file, None).expect("the built-in ruleset is checked by its tests")
+            // (A plain panic, not `expect`: formatting the error would ship its Debug code
+            // to browsers for a failure that cannot happen there.)
+            let Ok(file) = postcard::from_bytes::<RulesetFile>(BUILTIN_BYTES) else {
+                panic!("the built-in ruleset was encoded by build.rs from the same model");
+            };
+            let Ok(ruleset) = Ruleset::compile(file, None) else {
+                panic!("the built-in ruleset is checked by its tests");
+            };
+            ruleset
         })
     }
 

@@ -224,7 +224,7 @@ pub fn assess(request: &Request, ruleset: &Ruleset) -> Assessment {
             )
         });
 
-    errors.sort_by_key(|e| e.field);
+    crate::small::sort_by_key(&mut errors, |e| e.field);
     let outcome = if category.is_some() {
         Outcome::OutOfScope
     } else if !errors.is_empty() {

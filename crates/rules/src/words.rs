@@ -49,15 +49,21 @@ impl WordMatcher {
             // everywhere, so refuse it here too.
             return Err("the word lists cannot hold an empty phrase".into());
         }
-        let first = |i: u32| phrases[i as usize].0.as_bytes()[0];
-        let mut by_first: Vec<u32> = (0..count).collect();
-        by_first.sort_by_key(|&i| (first(i), i));
+        // A counting sort by first byte, which keeps ruleset order within each group.
+        let first = |(p, _): &(&str, Tag)| usize::from(p.as_bytes()[0]);
         let mut starts = Box::new([0u32; 257]);
-        for &i in &by_first {
-            starts[usize::from(first(i)) + 1] += 1;
+        for phrase in phrases {
+            starts[first(phrase) + 1] += 1;
         }
         for b in 1..257 {
             starts[b] += starts[b - 1];
+        }
+        let mut by_first = vec![0u32; phrases.len()];
+        let mut next = starts.clone();
+        for (index, phrase) in (0..count).zip(phrases) {
+            let slot = &mut next[first(phrase)];
+            by_first[*slot as usize] = index;
+            *slot += 1;
         }
         let mut pairs = Box::new([0u64; 1024]);
         for (phrase, _) in phrases {
@@ -92,7 +98,9 @@ impl WordMatcher {
         } else {
             self.find_in_unicode(text, &mut hits);
         }
-        hits.sort_unstable();
+        // Already in (start, ruleset index) order: word starts are visited left to right,
+        // and each one's phrases in ruleset order.
+        debug_assert!(hits.is_sorted());
         hits.into_iter()
             .map(|(_, index)| {
                 let (phrase, tag) = &self.phrases[index];
