@@ -1,4 +1,6 @@
-//! The form's view: small function components that render the state and the verdict.
+//! The form's view: one component (`App`, which holds the state) and plain functions that
+//! render its parts; function components of their own cost the form ~5 KB gzip of props
+//! machinery for memoisation it does not need (a verdict takes ~1 ms).
 //! Nothing here judges a request; every message comes from `rsos_rules::assess` or the
 //! server.
 
@@ -117,13 +119,20 @@ pub fn app(props: &AppProps) -> Html {
     };
 
     let body = match &state.phase {
-        Phase::Confirmed(receipt) => html! { <Confirmation receipt={receipt.clone()}
-        remaining={state.drafts.iter().filter(|d| !d.is_pristine(&state.options)).count()} on_next={next_request(&state)} /> },
+        Phase::Confirmed(receipt) => confirmation(
+            receipt,
+            state
+                .drafts
+                .iter()
+                .filter(|d| !d.is_pristine(&state.options))
+                .count(),
+            next_request(&state),
+        ),
         Phase::ServerOutOfScope(oos) => html! {
             <section class="result" aria-labelledby="rsos-result-heading">
                 <h2 id="rsos-result-heading" tabindex="-1" data-focus-target="">
                     {"This request does not belong in this mailbox"}</h2>
-                <Guidance out_of_scope={oos.clone()} />
+                { guidance(oos) }
                 <button type="button" class="secondary" onclick={next_request(&state)}>
                     {"Start a new request"}</button>
             </section>
@@ -214,10 +223,12 @@ fn form_view(
     let busy = state.busy();
     let text = |field: Field, kind: Kind, autocomplete: &'static str, hint: String| {
         html! {
-            <TextField {field} {kind} {autocomplete} {hint}
-                value={AttrValue::from(draft.request.text(field).to_string())}
-                error={state.error_for(field).map(|m| AttrValue::from(m.to_string()))}
-                on_edit={on_edit.clone()} on_blur={on_blur.clone()} />
+            { text_field(&TextFieldProps {
+                field, kind, autocomplete, hint,
+                value: draft.request.text(field),
+                error: state.error_for(field),
+                on_edit: &on_edit, on_blur: &on_blur,
+            }) }
         }
     };
     let plans: Vec<(String, String)> = ruleset
@@ -243,24 +254,27 @@ fn form_view(
     let urgent_words: Vec<String> = warnings(WarningCode::Urgent).collect();
 
     html! {
-        <form novalidate=true onsubmit={on_submit} aria-busy={busy.to_string()}>
+        <form novalidate=true onsubmit={on_submit} aria-busy={flag(busy)}>
             { drafts_nav(state) }
             if verdict.urgent {
-                <UrgentBanner call_center={verdict.call_center.clone().map(AttrValue::from)}
-                    messages={urgent_words} />
+                { urgent_banner(verdict.call_center.as_deref(), &urgent_words) }
             }
             <fieldset disabled={busy}>
                 <legend>{"The request"}</legend>
-                <Choice field={Field::LineOfBusiness} options={plans}
-                    value={AttrValue::from(draft.request.line_of_business.clone())}
-                    error={state.error_for(Field::LineOfBusiness).map(|m| AttrValue::from(m.to_string()))}
-                    on_edit={on_edit.clone()} on_blur={on_blur.clone()}
-                    hint={"The member's plan: one plan per request."} />
-                <Choice field={Field::Topic} options={topics}
-                    value={AttrValue::from(draft.request.topic.clone())}
-                    error={state.error_for(Field::Topic).map(|m| AttrValue::from(m.to_string()))}
-                    on_edit={on_edit.clone()} on_blur={on_blur.clone()}
-                    hint={"What the member's issue is about."} />
+                { choice(&ChoiceProps {
+                    field: Field::LineOfBusiness, options: &plans,
+                    value: &draft.request.line_of_business,
+                    error: state.error_for(Field::LineOfBusiness),
+                    on_edit: &on_edit, on_blur: &on_blur,
+                    hint: "The member's plan: one plan per request.",
+                }) }
+                { choice(&ChoiceProps {
+                    field: Field::Topic, options: &topics,
+                    value: &draft.request.topic,
+                    error: state.error_for(Field::Topic),
+                    on_edit: &on_edit, on_blur: &on_blur,
+                    hint: "What the member's issue is about.",
+                }) }
             </fieldset>
             <fieldset disabled={busy}>
                 <legend>{"You, the agent"}</legend>
@@ -283,13 +297,13 @@ fn form_view(
                 </div>
             }
             if !mixed.is_empty() || draft.request.confirm_single_line_of_business {
-                <MixedLines messages={mixed} state={state.clone()} />
+                { mixed_lines(&mixed, state) }
             }
-            <SubjectPreview subject={verdict.subject.clone().map(AttrValue::from)} />
+            { subject_preview(verdict.subject.as_deref()) }
             if let Some(oos) = &verdict.out_of_scope {
                 <section class="result oos" aria-labelledby="rsos-oos-heading">
                     <h3 id="rsos-oos-heading">{"This mailbox cannot take this request"}</h3>
-                    <Guidance out_of_scope={oos.clone()} />
+                    { guidance(oos) }
                 </section>
             } else {
                 // The honeypot (for deployments without embed tokens): off screen, out of the
@@ -302,7 +316,7 @@ fn form_view(
                 <div class="actions">
                     // aria-disabled, not disabled: a disabled button drops the keyboard focus
                     // while the request is in flight; the submit handler ignores presses.
-                    <button type="submit" class="primary" aria-disabled={busy.to_string()}>
+                    <button type="submit" class="primary" aria-disabled={flag(busy)}>
                         { if busy { "Sending…" } else { "Send request" } }
                     </button>
                     if matches!(state.phase, Phase::Failed { .. }) {
@@ -329,7 +343,7 @@ fn drafts_nav(state: &UseReducerHandle<FormState>) -> Html {
                     .map(|l| l.label.clone()).unwrap_or_else(|| "No plan chosen".into());
                 let d2 = state.dispatcher();
                 let current = i == state.active;
-                html! { <li><button type="button" class={classes!("tab", current.then_some("current"))}
+                html! { <li><button type="button" class={if current { "tab current" } else { "tab" }}
                     aria-current={current.then_some("true")}
                     onclick={Callback::from(move |_| d2.dispatch(Action::SwitchDraft(i)))}>
                     {format!("Request {} of {n}: {plan}", i + 1)}</button></li> }
@@ -346,16 +360,15 @@ pub enum Kind {
     Multi,
 }
 
-#[derive(Properties, PartialEq)]
-pub struct TextFieldProps {
+pub struct TextFieldProps<'a> {
     pub field: Field,
     pub kind: Kind,
     pub autocomplete: &'static str,
     pub hint: String,
-    pub value: AttrValue,
-    pub error: Option<AttrValue>,
-    pub on_edit: Callback<(Field, String)>,
-    pub on_blur: Callback<Field>,
+    pub value: &'a str,
+    pub error: Option<&'a str>,
+    pub on_edit: &'a Callback<(Field, String)>,
+    pub on_blur: &'a Callback<Field>,
 }
 
 /// The element IDs of one field and what its control is described by (the error first, so
@@ -386,7 +399,6 @@ impl FieldIds {
     }
 }
 
-#[function_component(TextField)]
 pub fn text_field(p: &TextFieldProps) -> Html {
     let field = p.field;
     let FieldIds {
@@ -404,23 +416,23 @@ pub fn text_field(p: &TextFieldProps) -> Html {
         let on_blur = p.on_blur.clone();
         Callback::from(move |_: FocusEvent| on_blur.emit(field))
     };
-    let invalid = p.error.is_some().to_string();
+    let invalid = flag(p.error.is_some());
     let input = match p.kind {
         Kind::Multi => html! {
-            <textarea id={id.clone()} name={field.as_str()} rows="6" value={p.value.clone()}
-                required={required} aria-required={required.to_string()} aria-invalid={invalid}
+            <textarea id={id.clone()} name={field.as_str()} rows="6" value={p.value.to_string()}
+                required={required} aria-required={flag(required)} aria-invalid={invalid}
                 aria-describedby={described} {oninput} {onblur} />
         },
         Kind::Line | Kind::Email => html! {
             <input id={id.clone()} name={field.as_str()}
                 type={if p.kind == Kind::Email { "email" } else { "text" }}
-                autocomplete={p.autocomplete} value={p.value.clone()} spellcheck="false"
-                required={required} aria-required={required.to_string()} aria-invalid={invalid}
+                autocomplete={p.autocomplete} value={p.value.to_string()} spellcheck="false"
+                required={required} aria-required={flag(required)} aria-invalid={invalid}
                 aria-describedby={described} {oninput} {onblur} />
         },
     };
     html! {
-        <div class={classes!("field", p.error.is_some().then_some("has-error"))}>
+        <div class={if p.error.is_some() { "field has-error" } else { "field" }}>
             <label for={id.clone()}>{field.label()}
                 if !required { <span class="optional">{" (optional)"}</span> }
             </label>
@@ -433,18 +445,16 @@ pub fn text_field(p: &TextFieldProps) -> Html {
     }
 }
 
-#[derive(Properties, PartialEq)]
-pub struct ChoiceProps {
+pub struct ChoiceProps<'a> {
     pub field: Field,
-    pub options: Vec<(String, String)>,
-    pub value: AttrValue,
-    pub error: Option<AttrValue>,
-    pub hint: AttrValue,
-    pub on_edit: Callback<(Field, String)>,
-    pub on_blur: Callback<Field>,
+    pub options: &'a [(String, String)],
+    pub value: &'a str,
+    pub error: Option<&'a str>,
+    pub hint: &'static str,
+    pub on_edit: &'a Callback<(Field, String)>,
+    pub on_blur: &'a Callback<Field>,
 }
 
-#[function_component(Choice)]
 pub fn choice(p: &ChoiceProps) -> Html {
     let field = p.field;
     let FieldIds {
@@ -462,14 +472,14 @@ pub fn choice(p: &ChoiceProps) -> Html {
         Callback::from(move |_: FocusEvent| on_blur.emit(field))
     };
     html! {
-        <div class={classes!("field", p.error.is_some().then_some("has-error"))}>
+        <div class={if p.error.is_some() { "field has-error" } else { "field" }}>
             <label for={id.clone()}>{field.label()}</label>
             <p class="hint" id={hint_id}>{&p.hint}</p>
             if let Some(error) = &p.error {
                 <p class="error-text" id={error_id}><span class="icon" aria-hidden="true">{"⚠ "}</span>{error}</p>
             }
             <select id={id} name={field.as_str()} required=true aria-required="true"
-                aria-invalid={p.error.is_some().to_string()} aria-describedby={described}
+                aria-invalid={flag(p.error.is_some())} aria-describedby={described}
                 {onchange} {onblur}>
                 <option value="" selected={p.value.is_empty()}>{"Choose…"}</option>
                 { for p.options.iter().map(|(code, label)| html! {
@@ -477,6 +487,15 @@ pub fn choice(p: &ChoiceProps) -> Html {
                 }) }
             </select>
         </div>
+    }
+}
+
+/// ARIA's `"true"`/`"false"` as static text: `bool::to_string` brings formatting code.
+fn flag(on: bool) -> &'static str {
+    if on {
+        "true"
+    } else {
+        "false"
     }
 }
 
@@ -488,25 +507,18 @@ fn event_value(e: &Event) -> String {
         .unwrap_or_default()
 }
 
-#[derive(Properties, PartialEq)]
-pub struct UrgentProps {
-    pub call_center: Option<AttrValue>,
-    pub messages: Vec<String>,
-}
-
-#[function_component(UrgentBanner)]
-pub fn urgent_banner(p: &UrgentProps) -> Html {
+pub fn urgent_banner(call_center: Option<&str>, messages: &[String]) -> Html {
     html! {
         <section class="urgent" aria-labelledby="rsos-urgent-heading">
             <h3 id="rsos-urgent-heading">{"Urgent: call it in first"}</h3>
-            if let Some(number) = &p.call_center {
+            if let Some(number) = call_center {
                 <p class="call">{"Access to care and critical time-sensitive issues go to Customer Service now: "}
                     <a href={format!("tel:{}", tel_digits(number))}>{format!("call {number}")}</a></p>
             } else {
                 <p class="call">{"Access to care and critical time-sensitive issues go to the plan's Customer Service now. Choose the plan to see its number."}</p>
             }
-            { for p.messages.iter().map(|m| html! { <p>{m}</p> }) }
-            if p.messages.is_empty() {
+            { for messages.iter().map(|m| html! { <p>{m}</p> }) }
+            if messages.is_empty() {
                 <p>{"You can still send this request for follow-up."}</p>
             }
         </section>
@@ -526,15 +538,7 @@ fn tel_digits(number: &str) -> String {
     )
 }
 
-#[derive(Properties, PartialEq)]
-pub struct MixedProps {
-    pub messages: Vec<String>,
-    pub state: UseReducerHandle<FormState>,
-}
-
-#[function_component(MixedLines)]
-pub fn mixed_lines(p: &MixedProps) -> Html {
-    let state = &p.state;
+pub fn mixed_lines(messages: &[String], state: &UseReducerHandle<FormState>) -> Html {
     let draft = state.draft();
     let field = Field::ConfirmSingleLineOfBusiness;
     let id = format!("rsos-{}", field.as_str());
@@ -569,18 +573,18 @@ pub fn mixed_lines(p: &MixedProps) -> Html {
     html! {
         <section class="mixed" aria-labelledby="rsos-mixed-heading">
             <h3 id="rsos-mixed-heading">{"One plan per request"}</h3>
-            { for p.messages.iter().map(|m| html! { <p>{m}</p> }) }
-            <div class={classes!("check", error.is_some().then_some("has-error"))}>
+            { for messages.iter().map(|m| html! { <p>{m}</p> }) }
+            <div class={if error.is_some() { "check has-error" } else { "check" }}>
                 if let Some(message) = &error {
                     <p class="error-text" id={error_id.clone()}><span class="icon" aria-hidden="true">{"⚠ "}</span>{message}</p>
                 }
                 <input type="checkbox" id={id.clone()} name={field.as_str()}
                     checked={draft.request.confirm_single_line_of_business}
-                    aria-invalid={error.is_some().to_string()}
+                    aria-invalid={flag(error.is_some())}
                     aria-describedby={error.as_ref().map(|_| error_id.clone())} {onchange} />
                 <label for={id}>{"This request is about one plan only"}</label>
             </div>
-            if let (Some(on_split), Some((_, label)), false) = (on_split, other_plan, p.messages.is_empty()) {
+            if let (Some(on_split), Some((_, label)), false) = (on_split, other_plan, messages.is_empty()) {
                 <button type="button" class="secondary" onclick={on_split}>
                     {format!("Split into two requests: keep this one, add one for {label}")}</button>
                 <p class="hint">{"Splitting keeps everything you typed in both requests; then remove from each summary what belongs to the other plan."}</p>
@@ -589,18 +593,12 @@ pub fn mixed_lines(p: &MixedProps) -> Html {
     }
 }
 
-#[derive(Properties, PartialEq)]
-pub struct SubjectProps {
-    pub subject: Option<AttrValue>,
-}
-
-#[function_component(SubjectPreview)]
-pub fn subject_preview(p: &SubjectProps) -> Html {
+pub fn subject_preview(subject: Option<&str>) -> Html {
     html! {
         <div class="subject">
             <h3 id="rsos-subject-heading">{"Subject line the mailbox will get"}</h3>
             <output aria-labelledby="rsos-subject-heading">
-                { match &p.subject {
+                { match subject {
                     Some(s) => html! { <strong>{s}</strong> },
                     None => html! { <em>{"Appears once the plan and the member's names are filled in."}</em> },
                 } }
@@ -609,14 +607,7 @@ pub fn subject_preview(p: &SubjectProps) -> Html {
     }
 }
 
-#[derive(Properties, PartialEq)]
-pub struct GuidanceProps {
-    pub out_of_scope: OutOfScope,
-}
-
-#[function_component(Guidance)]
-pub fn guidance(p: &GuidanceProps) -> Html {
-    let oos = &p.out_of_scope;
+pub fn guidance(oos: &OutOfScope) -> Html {
     html! {
         <>
             <p class="guidance">{&oos.guidance}</p>
@@ -627,16 +618,7 @@ pub fn guidance(p: &GuidanceProps) -> Html {
     }
 }
 
-#[derive(Properties, PartialEq)]
-pub struct ConfirmationProps {
-    pub receipt: Receipt,
-    pub remaining: usize,
-    pub on_next: Callback<MouseEvent>,
-}
-
-#[function_component(Confirmation)]
-pub fn confirmation(p: &ConfirmationProps) -> Html {
-    let r = &p.receipt;
+pub fn confirmation(r: &Receipt, remaining: usize, on_next: Callback<MouseEvent>) -> Html {
     html! {
         <section class="result sent" aria-labelledby="rsos-result-heading">
             <h2 id="rsos-result-heading" tabindex="-1" data-focus-target="">{"Request sent"}</h2>
@@ -651,8 +633,8 @@ pub fn confirmation(p: &ConfirmationProps) -> Html {
             if r.urgent {
                 <p class="urgent-note">{"This request is flagged urgent. If the member needs care now, call Customer Service as well."}</p>
             }
-            <button type="button" class="primary" onclick={p.on_next.clone()}>
-                { if p.remaining > 0 { "Continue with the next request" } else { "Start a new request" } }
+            <button type="button" class="primary" onclick={on_next}>
+                { if remaining > 0 { "Continue with the next request" } else { "Start a new request" } }
             </button>
         </section>
     }
