@@ -208,7 +208,7 @@ fn ruleset_option_replaces_the_rules() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let path = dir.path().join("rules.toml");
     let text = rsos_rules::DEFAULT_RULESET_TOML.replacen(
-        "version = \"2026.11.0\"",
+        "version = \"2026.11.1\"",
         "version = \"local.7\"",
         1,
     );

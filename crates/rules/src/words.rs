@@ -28,6 +28,8 @@ pub(crate) struct WordMatcher {
     /// phrases that begin with byte `b`.
     by_first: Vec<u32>,
     starts: Box<[u32; 257]>,
+    /// Lowercase words that cancel an urgency phrase right after them ("non-emergency").
+    negations: Vec<String>,
     /// One bit per pair of lowercase bytes that some phrase begins with (a one-byte phrase
     /// sets every pair it begins), so most words are passed over after one lookup.
     pairs: Box<[u64; 1024]>,
@@ -41,7 +43,7 @@ pub(crate) struct Hit<'r> {
 }
 
 impl WordMatcher {
-    pub fn new(phrases: &[(&str, Tag)]) -> Result<WordMatcher, String> {
+    pub fn new(phrases: &[(&str, Tag)], negations: &[&str]) -> Result<WordMatcher, String> {
         let count = u32::try_from(phrases.len())
             .map_err(|_| "the word lists hold too many phrases".to_string())?;
         if phrases.iter().any(|(p, _)| p.is_empty()) {
@@ -81,6 +83,7 @@ impl WordMatcher {
             phrases: phrases.iter().map(|(p, t)| (p.to_string(), *t)).collect(),
             by_first,
             starts,
+            negations: negations.iter().map(|n| n.to_string()).collect(),
             pairs,
         })
     }
@@ -168,7 +171,11 @@ impl WordMatcher {
             let same = bytes
                 .get(at..end)
                 .is_some_and(|here| here.eq_ignore_ascii_case(phrase));
-            if same && ends_word(bytes, end) && !hits.iter().any(|&(_, p)| p == index) {
+            if same
+                && ends_word(bytes, end)
+                && !hits.iter().any(|&(_, p)| p == index)
+                && !(self.phrases[index].1 == Tag::Urgent && self.negated(bytes, at))
+            {
                 hits.push((at, index));
             }
         }
@@ -187,6 +194,40 @@ fn ascii_word_mask(eight: u64) -> u8 {
     // `| 0x20` folds A–Z onto a–z and moves no other byte into a–z.
     let word = in_range(eight | (ONES * 0x20), b'a', b'z') | in_range(eight, b'0', b'9');
     ((word >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) as u8
+}
+
+impl WordMatcher {
+    /// Whether a negation word, as a whole word, ends one space or hyphen before `at`.
+    fn negated(&self, bytes: &[u8], at: usize) -> bool {
+        let Some(before) = at.checked_sub(1).and_then(|i| bytes.get(..i)) else {
+            return false;
+        };
+        if !matches!(bytes.get(at - 1), Some(b' ' | b'-')) {
+            return false;
+        }
+        self.negations.iter().any(|negation| {
+            let negation = negation.as_bytes();
+            let Some(start) = before.len().checked_sub(negation.len()) else {
+                return false;
+            };
+            before[start..].eq_ignore_ascii_case(negation) && starts_word(before, start)
+        })
+    }
+}
+
+/// Whether no letter or digit comes right before `start` (a char boundary).
+fn starts_word(bytes: &[u8], start: usize) -> bool {
+    // The char before `start` begins at the nearest byte that is not a UTF-8 continuation.
+    let Some(lead) = (start.saturating_sub(4)..start)
+        .rev()
+        .find(|&i| bytes[i] & 0xC0 != 0x80)
+    else {
+        return true;
+    };
+    let previous = std::str::from_utf8(&bytes[lead..start]).ok();
+    !previous
+        .and_then(|text| text.chars().next())
+        .is_some_and(char::is_alphanumeric)
 }
 
 fn pair_key(first: u8, second: u8) -> usize {
@@ -258,7 +299,7 @@ mod tests {
     }
 
     fn ours(phrases: &[(&str, Tag)], text: &str) -> Vec<(String, Tag)> {
-        let matcher = WordMatcher::new(phrases).expect("valid phrases");
+        let matcher = WordMatcher::new(phrases, &[]).expect("valid phrases");
         matcher
             .find(text)
             .into_iter()
@@ -299,6 +340,24 @@ mod tests {
             ascii_word_mask(u64::from_le_bytes(*b"Ab1 z9_Z")),
             0b1011_0111
         );
+    }
+
+    #[test]
+    fn a_negation_word_right_before_takes_the_urgency_out() {
+        let matcher = WordMatcher::new(PHRASES, &["non", "not"]).expect("valid phrases");
+        let urgent = |text: &str| matcher.find(text).iter().any(|h| h.phrase == "emergency");
+        assert!(!urgent("a non-emergency ride"));
+        assert!(!urgent("NON EMERGENCY transport, not emergency"));
+        assert!(urgent("non-emergency at first, then an emergency"));
+        assert!(
+            urgent("cannot emergency"),
+            "`not` must be a word of its own"
+        );
+        assert!(urgent("non--emergency"));
+        assert!(urgent("emergency"));
+        // Only urgency is negated: "not medicare" still names Medicare.
+        let plans = matcher.find("not medicare");
+        assert_eq!(plans.first().map(|h| h.phrase), Some("medicare"));
     }
 
     #[test]

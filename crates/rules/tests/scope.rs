@@ -171,6 +171,14 @@ fn urgency_words_match_whole_words_in_any_case() {
 }
 
 #[test]
+fn a_negated_urgency_word_is_not_urgent() {
+    assert!(!summary("Member needs non-emergency transport to the clinic on Monday").urgent);
+    assert!(!summary("This is not urgent: the claim shows the wrong office visit date").urgent);
+    assert!(summary("Non-emergency ride was denied and now it is an emergency for her").urgent);
+    assert!(summary("The member cannot urgently reach the office about the claim").urgent);
+}
+
+#[test]
 fn urgent_warning_names_the_call_center_number() {
     let v = summary("Member is in the hospital and the claim was denied today.");
     let message = &v.warnings[0].message;
