@@ -88,6 +88,9 @@ struct Shared {
     manifest: Manifest,
     mailbox: Mailbox,
     static_dir: Option<PathBuf>,
+    /// Whether `/mailbox` exists: it lists every email the component sent, member data
+    /// included, so it is there only when asked for (`--local-mailbox`).
+    local_mailbox: bool,
     addr: SocketAddr,
     /// The pages this host serves may be framed by these origins only (CSP frame-ancestors).
     frame_ancestors: String,
@@ -171,6 +174,7 @@ pub async fn start(
         manifest,
         mailbox: mailbox.clone(),
         static_dir: config.static_dir.clone(),
+        local_mailbox: config.local_mailbox,
         addr,
         frame_ancestors,
     });
@@ -300,6 +304,12 @@ async fn local(
     path: &str,
 ) -> hyper::Response<HyperOutgoingBody> {
     let path = path.to_owned();
+    if (path == "/mailbox" || path.starts_with("/mailbox/")) && !shared.local_mailbox {
+        return json_error(
+            StatusCode::NOT_FOUND,
+            "There is no local mailbox on this host: start it with --local-mailbox to see the emails here.",
+        );
+    }
     if path == "/mailbox" || path == "/mailbox/" {
         return full(StatusCode::OK, "text/html; charset=utf-8", mailbox::PAGE);
     }

@@ -2,6 +2,7 @@
 //! and the security headers, through the real component in the real engine.
 
 use crate::common::*;
+use rsos_edge_host::{start, HostConfig};
 use rsos_embed_token::{sign, Claims};
 use serde_json::Value;
 
@@ -164,7 +165,12 @@ async fn api_answers_carry_the_security_headers() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_and_files_the_host_serves_carry_a_strict_csp() {
     let mail = MailServer::start().await;
-    let host = host_with(&mail, &[("allowed_origins", "https://portal.example")]).await;
+    let (engine, component) = compiled();
+    let mut config = HostConfig::new(manifest())
+        .var("mail_base_url", format!("http://{}", mail.addr))
+        .var("allowed_origins", "https://portal.example");
+    config.local_mailbox = true;
+    let host = start(engine, component, config).await.unwrap();
     for path in ["/mailbox", "/mailbox/mailbox.js", "/mailbox/mailbox.css"] {
         let reply = get(host.addr, path).await;
         assert_eq!(reply.status, 200, "{path}");

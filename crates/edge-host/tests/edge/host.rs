@@ -34,6 +34,24 @@ async fn local_mailbox_shows_the_forward_and_the_acknowledgement() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_local_mailbox_there_is_no_mailbox_page() {
+    let mail = MailServer::start().await;
+    let host = host(&mail).await;
+    for path in [
+        "/mailbox",
+        "/mailbox/api/messages",
+        "/mailbox/webhook",
+        "/mailbox/v1.0/users/x/sendMail",
+    ] {
+        let reply = get(host.addr, path).await;
+        assert_eq!(reply.status, 404, "{path}");
+        assert!(reply.text().contains("--local-mailbox"), "{path}");
+        assert_eq!(reply.header("x-content-type-options"), Some("nosniff"));
+    }
+    host.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn static_files_are_served_with_their_mime_types() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
