@@ -280,7 +280,7 @@ fn deliver(
         if record.sent.contains(&email.kind) {
             continue;
         }
-        match mail::send(settings, email, &record.tracking_id) {
+        match mail::send(settings, kv, email, &record.tracking_id) {
             Ok(()) => {
                 record.sent.push(email.kind);
                 kv.set_json(record_key, &record)?;

@@ -1,6 +1,11 @@
 //! Sends the emails `rsos-rules` wrote through an HTTP mail API: Microsoft Graph `sendMail`
 //! or a generic JSON webhook. Nothing here decides what an email says or who gets it.
 //!
+//! Graph takes a bearer token: either the `mail_api_token` variable as is, or (better) an app
+//! registration's client credentials, with which the component signs in and keeps the
+//! hour-long token in key-value until five minutes before it expires; a 401 from Graph gets
+//! one fresh token and one more try.
+//!
 //! Outbound calls go straight to `wasi:http/outgoing-handler` rather than `spin_sdk::http::send`
 //! because only the raw interface takes request options (connect and first-byte timeouts), and
 //! an overall deadline is enforced here as well so a host that ignores the options cannot hang
@@ -11,7 +16,9 @@ use serde_json::json;
 use spin_sdk::wit::wasi::http0_2_0::{outgoing_handler, types as http};
 use wasi::clocks::monotonic_clock;
 
-use crate::settings::{MailApi, Settings};
+use crate::platform::now_ms;
+use crate::settings::{GraphApp, MailApi, Settings};
+use crate::store::Kv;
 
 /// Why an email was not accepted. Never carries a recipient or any text of the email.
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +31,22 @@ pub enum MailError {
     Timeout,
     #[error("the mail API refused the email with status {0}")]
     Refused(u16),
+    #[error("the sign-in service refused the mail app's credentials with status {0}")]
+    SignInRefused(u16),
+    #[error("the sign-in service answered without a usable token")]
+    SignInUnreadable,
+}
+
+/// Where the Graph token is cached: one per deployment, shared by every instance.
+const TOKEN_KEY: &str = "graph-token";
+/// A cached token is renewed this long before it expires, so no email leaves with a token
+/// that dies in flight.
+const TOKEN_MARGIN_MS: u64 = 5 * 60 * 1000;
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CachedToken {
+    access_token: String,
+    expires_at_ms: u64,
 }
 
 /// The custom header that carries the tracking ID, so the mailbox team can search for it.
@@ -37,7 +60,12 @@ pub fn kind_name(kind: EmailKind) -> &'static str {
     }
 }
 
-pub fn send(settings: &Settings, email: &Email, tracking_id: &str) -> Result<(), MailError> {
+pub fn send(
+    settings: &Settings,
+    kv: &Kv,
+    email: &Email,
+    tracking_id: &str,
+) -> Result<(), MailError> {
     let idempotency = format!("{tracking_id}-{}", kind_name(email.kind));
     match settings.mail_api {
         MailApi::Webhook => {
@@ -53,7 +81,8 @@ pub fn send(settings: &Settings, email: &Email, tracking_id: &str) -> Result<(),
                 },
             });
             let url = join(&settings.mail_base_url, &settings.mail_webhook_path);
-            post_json(settings, &url, &body, &idempotency)
+            let token = Some(settings.mail_api_token.as_str()).filter(|t| !t.is_empty());
+            post_json(settings, &url, &body, &idempotency, token)
         }
         MailApi::Graph => {
             let mut message = json!({
@@ -73,9 +102,96 @@ pub fn send(settings: &Settings, email: &Email, tracking_id: &str) -> Result<(),
                 percent_encode_segment(&settings.sender_address)
             );
             let url = join(&settings.mail_base_url, &path);
-            post_json(settings, &url, &body, &idempotency)
+            let Some(app) = &settings.graph_app else {
+                let token = Some(settings.mail_api_token.as_str()).filter(|t| !t.is_empty());
+                return post_json(settings, &url, &body, &idempotency, token);
+            };
+            let token = graph_token(settings, app, kv, false)?;
+            match post_json(settings, &url, &body, &idempotency, Some(&token)) {
+                // Revoked, or expired early: one fresh token, one more try.
+                Err(MailError::Refused(401)) => {
+                    let token = graph_token(settings, app, kv, true)?;
+                    post_json(settings, &url, &body, &idempotency, Some(&token))
+                }
+                other => other,
+            }
         }
     }
+}
+
+/// A Graph token for the app: the cached one while it has more than a few minutes left,
+/// else a new one from the sign-in service (OAuth 2.0 client credentials grant).
+fn graph_token(
+    settings: &Settings,
+    app: &GraphApp,
+    kv: &Kv,
+    renew: bool,
+) -> Result<String, MailError> {
+    let now = now_ms();
+    if !renew {
+        if let Ok(Some(cached)) = kv.get_json::<CachedToken>(TOKEN_KEY) {
+            if cached.expires_at_ms > now.saturating_add(TOKEN_MARGIN_MS) {
+                return Ok(cached.access_token);
+            }
+        }
+    }
+    let url = format!(
+        "{}/{}/oauth2/v2.0/token",
+        app.login_url.trim_end_matches('/'),
+        percent_encode_segment(&app.tenant_id)
+    );
+    // The scope names the mail API itself, so national clouds (graph.microsoft.us) work.
+    let scope = format!("{}/.default", settings.mail_base_url.trim_end_matches('/'));
+    let form = [
+        ("client_id", app.client_id.as_str()),
+        ("client_secret", app.client_secret.as_str()),
+        ("scope", scope.as_str()),
+        ("grant_type", "client_credentials"),
+    ]
+    .iter()
+    .map(|(name, value)| format!("{name}={}", form_encode(value)))
+    .collect::<Vec<_>>()
+    .join("&");
+    let answer = post(
+        settings,
+        &url,
+        "application/x-www-form-urlencoded",
+        form.as_bytes(),
+        &[],
+    )?;
+    if !(200..300).contains(&answer.status) {
+        return Err(MailError::SignInRefused(answer.status));
+    }
+    #[derive(serde::Deserialize)]
+    struct TokenReply {
+        access_token: String,
+        expires_in: u64,
+    }
+    let reply: TokenReply =
+        serde_json::from_slice(&answer.body).map_err(|_| MailError::SignInUnreadable)?;
+    if reply.access_token.is_empty() {
+        return Err(MailError::SignInUnreadable);
+    }
+    let cached = CachedToken {
+        access_token: reply.access_token,
+        expires_at_ms: now.saturating_add(reply.expires_in.saturating_mul(1000)),
+    };
+    // Only a cache: if it cannot be written, the next email signs in again.
+    let _ = kv.set_json(TOKEN_KEY, &cached);
+    Ok(cached.access_token)
+}
+
+/// `application/x-www-form-urlencoded` escaping of one value.
+fn form_encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }
 
 fn join(base: &str, path: &str) -> String {
@@ -134,22 +250,46 @@ fn post_json(
     url: &str,
     body: &serde_json::Value,
     idempotency_key: &str,
+    bearer: Option<&str>,
 ) -> Result<(), MailError> {
-    let target = parse_url(url)?;
     let payload = serde_json::to_vec(body).map_err(|_| MailError::BadUrl)?;
-    let mut headers: Vec<(String, Vec<u8>)> = vec![
-        ("content-type".into(), b"application/json".to_vec()),
-        (
-            "idempotency-key".into(),
-            idempotency_key.as_bytes().to_vec(),
-        ),
-    ];
-    if !settings.mail_api_token.is_empty() {
+    let mut headers: Vec<(String, Vec<u8>)> = vec![(
+        "idempotency-key".into(),
+        idempotency_key.as_bytes().to_vec(),
+    )];
+    if let Some(token) = bearer {
         headers.push((
             "authorization".into(),
-            format!("Bearer {}", settings.mail_api_token).into_bytes(),
+            format!("Bearer {token}").into_bytes(),
         ));
     }
+    let answer = post(settings, url, "application/json", &payload, &headers)?;
+    if (200..300).contains(&answer.status) {
+        Ok(())
+    } else {
+        Err(MailError::Refused(answer.status))
+    }
+}
+
+struct Answer {
+    status: u16,
+    /// At most `MAX_ANSWER_BYTES`: only the sign-in answer is read, and it is small.
+    body: Vec<u8>,
+}
+
+const MAX_ANSWER_BYTES: usize = 64 * 1024;
+
+fn post(
+    settings: &Settings,
+    url: &str,
+    content_type: &str,
+    payload: &[u8],
+    extra_headers: &[(String, Vec<u8>)],
+) -> Result<Answer, MailError> {
+    let target = parse_url(url)?;
+    let mut headers: Vec<(String, Vec<u8>)> =
+        vec![("content-type".into(), content_type.as_bytes().to_vec())];
+    headers.extend_from_slice(extra_headers);
     let fields = http::Fields::from_list(&headers)
         .map_err(|_| MailError::Unreachable("invalid header".into()))?;
     let request = http::OutgoingRequest::new(fields);
@@ -201,17 +341,39 @@ fn post_json(
                 Err(()) => return Err(MailError::Unreachable("response already taken".into())),
             };
             let status = response.status();
-            return if (200..300).contains(&status) {
-                Ok(())
-            } else {
-                Err(MailError::Refused(status))
-            };
+            let body = read_body(&response, &deadline)?;
+            return Ok(Answer { status, body });
         }
         if deadline.ready() {
             return Err(MailError::Timeout);
         }
         wasi::io::poll::poll(&[&response_ready, &deadline]);
     }
+}
+
+/// The answer's body, up to `MAX_ANSWER_BYTES` and within the call's deadline.
+fn read_body(
+    response: &http::IncomingResponse,
+    deadline: &wasi::io::poll::Pollable,
+) -> Result<Vec<u8>, MailError> {
+    let unreadable = || MailError::Unreachable("answer body unreadable".into());
+    let body = response.consume().map_err(|()| unreadable())?;
+    let stream = body.stream().map_err(|()| unreadable())?;
+    let mut out = Vec::new();
+    let ready = stream.subscribe();
+    while out.len() < MAX_ANSWER_BYTES {
+        match stream.read((MAX_ANSWER_BYTES - out.len()) as u64) {
+            Ok(chunk) if chunk.is_empty() => {
+                if deadline.ready() {
+                    return Err(MailError::Timeout);
+                }
+                wasi::io::poll::poll(&[&ready, deadline]);
+            }
+            Ok(chunk) => out.extend_from_slice(&chunk),
+            Err(_) => break,
+        }
+    }
+    Ok(out)
 }
 
 /// A short name for a wasi-http error, without any URL or payload in it.

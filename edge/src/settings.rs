@@ -12,6 +12,17 @@ pub enum MailApi {
     Graph,
 }
 
+/// A Microsoft Entra app registration with the Graph `Mail.Send` application permission:
+/// the component signs in with it (client credentials) and caches the hour-long token.
+#[derive(Debug, Clone)]
+pub struct GraphApp {
+    pub tenant_id: String,
+    pub client_id: String,
+    pub client_secret: String,
+    /// Scheme and host of the sign-in service (allowed_outbound_hosts takes it verbatim).
+    pub login_url: String,
+}
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub mailbox_address: String,
@@ -20,6 +31,8 @@ pub struct Settings {
     pub mail_base_url: String,
     pub mail_webhook_path: String,
     pub mail_api_token: String,
+    /// Graph only: sign in as this app instead of using `mail_api_token`.
+    pub graph_app: Option<GraphApp>,
     pub mail_timeout_ms: u64,
     pub allowed_origins: Vec<String>,
     pub rate_limit_per_address_per_minute: u64,
@@ -56,6 +69,48 @@ fn number_or(name: &'static str, default: u64) -> Result<u64, SettingsError> {
     }
 }
 
+/// All three of tenant, client and secret, or none (then `mail_api_token` is used as is).
+fn graph_app() -> Result<Option<GraphApp>, SettingsError> {
+    let tenant_id = text_or("graph_tenant_id", "");
+    let client_id = text_or("graph_client_id", "");
+    let client_secret = variables::get("graph_client_secret").unwrap_or_default();
+    match (
+        tenant_id.is_empty(),
+        client_id.is_empty(),
+        client_secret.is_empty(),
+    ) {
+        (true, true, true) => return Ok(None),
+        (false, false, false) => {}
+        (true, _, _) => {
+            return Err(SettingsError {
+                name: "graph_tenant_id",
+            })
+        }
+        (_, true, _) => {
+            return Err(SettingsError {
+                name: "graph_client_id",
+            })
+        }
+        (_, _, true) => {
+            return Err(SettingsError {
+                name: "graph_client_secret",
+            })
+        }
+    }
+    let login_url = text_or("graph_login_url", "https://login.microsoftonline.com");
+    if !(login_url.starts_with("http://") || login_url.starts_with("https://")) {
+        return Err(SettingsError {
+            name: "graph_login_url",
+        });
+    }
+    Ok(Some(GraphApp {
+        tenant_id,
+        client_id,
+        client_secret,
+        login_url,
+    }))
+}
+
 impl Settings {
     pub fn load() -> Result<Settings, SettingsError> {
         let mail_api = match text_or("mail_api", "webhook").as_str() {
@@ -69,6 +124,10 @@ impl Settings {
                 name: "mail_base_url",
             });
         }
+        let graph_app = match mail_api {
+            MailApi::Graph => graph_app()?,
+            MailApi::Webhook => None,
+        };
         Ok(Settings {
             mailbox_address: text_or("mailbox_address", rsos_rules::Ruleset::builtin().mailbox()),
             sender_address: text_or("sender_address", rsos_rules::Ruleset::builtin().mailbox()),
@@ -77,6 +136,7 @@ impl Settings {
             mail_webhook_path: text_or("mail_webhook_path", "/mailbox/webhook"),
             // Secrets may legitimately be empty for a local webhook.
             mail_api_token: variables::get("mail_api_token").unwrap_or_default(),
+            graph_app,
             mail_timeout_ms: number_or("mail_timeout_ms", 10_000)?.clamp(100, 60_000),
             allowed_origins: text_or("allowed_origins", "")
                 .split(',')

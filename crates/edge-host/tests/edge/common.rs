@@ -132,6 +132,11 @@ pub struct MailServer {
     pub addr: SocketAddr,
     received: Arc<Mutex<Vec<Received>>>,
     policy: Arc<Mutex<Policy>>,
+    /// Also a Microsoft sign-in service: `POST /{tenant}/oauth2/v2.0/token` issues
+    /// `token-1`, `token-2`, … valid this many seconds.
+    token_lifetime_s: Arc<Mutex<u64>>,
+    /// Bearer tokens the API answers 401 to (revoked).
+    revoked: Arc<Mutex<Vec<String>>>,
 }
 
 impl MailServer {
@@ -141,6 +146,8 @@ impl MailServer {
             addr: listener.local_addr().expect("addr"),
             received: Arc::default(),
             policy: Arc::new(Mutex::new(Arc::new(|_: &Value| Behaviour::Accept))),
+            token_lifetime_s: Arc::new(Mutex::new(3599)),
+            revoked: Arc::default(),
         };
         let shared = server.clone();
         tokio::spawn(async move {
@@ -163,8 +170,66 @@ impl MailServer {
         server
     }
 
+    pub fn set_token_lifetime(&self, seconds: u64) {
+        *self.token_lifetime_s.lock().unwrap() = seconds;
+    }
+
+    pub fn revoke(&self, token: &str) {
+        self.revoked.lock().unwrap().push(format!("Bearer {token}"));
+    }
+
+    /// The sign-in requests, oldest first (their bodies are the form text as a string).
+    pub fn sign_ins(&self) -> Vec<Received> {
+        self.received
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|r| r.path.ends_with("/oauth2/v2.0/token"))
+            .cloned()
+            .collect()
+    }
+
     pub fn set_policy(&self, policy: impl Fn(&Value) -> Behaviour + Send + Sync + 'static) {
         *self.policy.lock().unwrap() = Arc::new(policy);
+    }
+
+    /// The client credentials grant as Microsoft's sign-in service answers it; the policy
+    /// sees the form text as a JSON string (so a test can fail sign-ins).
+    fn sign_in(
+        &self,
+        path: String,
+        headers: BTreeMap<String, String>,
+        body: &[u8],
+    ) -> hyper::Response<Full<Bytes>> {
+        let form = Value::String(String::from_utf8_lossy(body).into_owned());
+        let policy = self.policy.lock().unwrap().clone();
+        let behaviour = policy(&form);
+        let mut received = self.received.lock().unwrap();
+        received.push(Received {
+            path,
+            headers,
+            body: form,
+            accepted: behaviour == Behaviour::Accept,
+        });
+        let issued = received
+            .iter()
+            .filter(|r| r.accepted && r.path.ends_with("/oauth2/v2.0/token"))
+            .count();
+        let status = match behaviour {
+            Behaviour::Accept => 200,
+            Behaviour::Fail(status) => status,
+            Behaviour::Hang => 504,
+        };
+        let reply = serde_json::json!({
+            "token_type": "Bearer",
+            "expires_in": *self.token_lifetime_s.lock().unwrap(),
+            "access_token": format!("token-{issued}"),
+        });
+        hyper::Response::builder()
+            .status(status)
+            .header("content-type", "application/json")
+            .body(Full::new(Bytes::from(reply.to_string())))
+            .unwrap()
     }
 
     async fn answer(
@@ -183,9 +248,16 @@ impl MailServer {
             .await
             .map(|b| b.to_bytes())
             .unwrap_or_default();
+        if path.ends_with("/oauth2/v2.0/token") {
+            return Ok(self.sign_in(path, headers, &body));
+        }
         let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
         let policy = self.policy.lock().unwrap().clone();
-        let behaviour = policy(&body);
+        let mut behaviour = policy(&body);
+        let bearer = headers.get("authorization").cloned().unwrap_or_default();
+        if self.revoked.lock().unwrap().contains(&bearer) {
+            behaviour = Behaviour::Fail(401);
+        }
         self.received.lock().unwrap().push(Received {
             path,
             headers,

@@ -199,3 +199,144 @@ async fn outbound_bodies_arrive_chunked_and_are_read_whole() {
     assert_eq!(mail.delivered().len(), 2);
     host.shutdown().await;
 }
+
+/// Graph with an app registration: the host's mail server doubles as the sign-in service.
+async fn graph_app_host(mail: &MailServer) -> rsos_edge_host::RunningHost {
+    let login = format!("http://{}", mail.addr);
+    host_with(
+        mail,
+        &[
+            ("mail_api", "graph"),
+            ("graph_tenant_id", "contoso.onmicrosoft.com"),
+            ("graph_client_id", "app-1"),
+            ("graph_client_secret", "s3cret&=+"),
+            ("graph_login_url", login.as_str()),
+        ],
+    )
+    .await
+}
+
+fn send_mails(mail: &MailServer) -> Vec<Received> {
+    mail.received()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/sendMail"))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graph_app_signs_in_once_and_reuses_the_token() {
+    let mail = MailServer::start().await;
+    let host = graph_app_host(&mail).await;
+    for key in ["graph-app-1", "graph-app-2"] {
+        let reply = submit(&host, Some(key), &forwardable()).await;
+        assert_eq!(reply.status, 202, "{}", reply.text());
+    }
+    let sign_ins = mail.sign_ins();
+    assert_eq!(sign_ins.len(), 1, "one token for four emails");
+    assert_eq!(
+        sign_ins[0].path,
+        "/contoso.onmicrosoft.com/oauth2/v2.0/token"
+    );
+    assert_eq!(
+        sign_ins[0].headers["content-type"],
+        "application/x-www-form-urlencoded"
+    );
+    let form = sign_ins[0].body.as_str().unwrap_or_default().to_owned();
+    let scope = format!("scope=http%3A%2F%2F{}%2F.default", mail.addr).replace(':', "%3A");
+    for part in [
+        "client_id=app-1",
+        "client_secret=s3cret%26%3D%2B",
+        "grant_type=client_credentials",
+        scope.as_str(),
+    ] {
+        assert!(form.split('&').any(|p| p == part), "{part} in {form}");
+    }
+    let sent = send_mails(&mail);
+    assert_eq!(sent.len(), 4);
+    assert!(sent
+        .iter()
+        .all(|r| r.headers["authorization"] == "Bearer token-1"));
+    host.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_close_to_expiry_is_renewed_before_sending() {
+    let mail = MailServer::start().await;
+    // Less than the five-minute margin: every email needs a new token.
+    mail.set_token_lifetime(120);
+    let host = graph_app_host(&mail).await;
+    let reply = submit(&host, Some("graph-expiry-1"), &forwardable()).await;
+    assert_eq!(reply.status, 202, "{}", reply.text());
+    assert_eq!(mail.sign_ins().len(), 2);
+    let bearers: Vec<String> = send_mails(&mail)
+        .iter()
+        .map(|r| r.headers["authorization"].clone())
+        .collect();
+    assert_eq!(bearers, ["Bearer token-1", "Bearer token-2"]);
+    host.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_token_gets_one_fresh_token_and_one_more_try() {
+    let mail = MailServer::start().await;
+    let host = graph_app_host(&mail).await;
+    let first = submit(&host, Some("graph-revoked-1"), &forwardable()).await;
+    assert_eq!(first.status, 202, "{}", first.text());
+    mail.revoke("token-1");
+    let second = submit(&host, Some("graph-revoked-2"), &forwardable()).await;
+    assert_eq!(second.status, 202, "{}", second.text());
+    assert_eq!(mail.sign_ins().len(), 2);
+    let accepted: Vec<String> = send_mails(&mail)
+        .iter()
+        .filter(|r| r.accepted)
+        .map(|r| r.headers["authorization"].clone())
+        .collect();
+    assert_eq!(
+        accepted,
+        [
+            "Bearer token-1",
+            "Bearer token-1",
+            "Bearer token-2",
+            "Bearer token-2"
+        ]
+    );
+    host.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_sign_in_is_a_503_and_the_retry_sends_everything_once() {
+    let mail = MailServer::start().await;
+    mail.set_policy(|body| match body {
+        Value::String(_) => Behaviour::Fail(400),
+        _ => Behaviour::Accept,
+    });
+    let host = graph_app_host(&mail).await;
+    let first = submit(&host, Some("graph-signin-1"), &forwardable()).await;
+    assert_eq!(first.status, 503, "{}", first.text());
+    assert!(send_mails(&mail).is_empty());
+    mail.set_policy(|_| Behaviour::Accept);
+    let retry = submit(&host, Some("graph-signin-1"), &forwardable()).await;
+    assert_eq!(retry.status, 202, "{}", retry.text());
+    assert_eq!(send_mails(&mail).len(), 2);
+    host.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn half_configured_graph_app_credentials_send_nothing() {
+    let mail = MailServer::start().await;
+    let host = host_with(
+        &mail,
+        &[("mail_api", "graph"), ("graph_tenant_id", "contoso")],
+    )
+    .await;
+    let reply = submit(&host, Some("graph-half-1"), &forwardable()).await;
+    // The operator finds the missing variable's name in the log; the agent gets a sentence.
+    assert_eq!(reply.status, 500, "{}", reply.text());
+    assert!(
+        reply.text().contains("not configured correctly"),
+        "{}",
+        reply.text()
+    );
+    assert!(mail.received().is_empty());
+    host.shutdown().await;
+}

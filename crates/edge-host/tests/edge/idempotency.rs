@@ -318,7 +318,7 @@ async fn mail_to_a_host_outside_allowed_outbound_hosts_is_refused_by_the_host() 
     let mail = MailServer::start().await;
     // A manifest that allows only a port nobody listens on.
     let manifest = std::fs::read_to_string(manifest()).unwrap().replace(
-        r#"allowed_outbound_hosts = ["{{ mail_base_url }}"]"#,
+        r#"allowed_outbound_hosts = ["{{ mail_base_url }}", "{{ graph_login_url }}"]"#,
         r#"allowed_outbound_hosts = ["http://127.0.0.1:9"]"#,
     );
     let dir = tempfile::tempdir().unwrap();
