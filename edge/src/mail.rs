@@ -181,19 +181,6 @@ fn graph_token(
     Ok(cached.access_token)
 }
 
-/// `application/x-www-form-urlencoded` escaping of one value.
-fn form_encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
-
 fn join(base: &str, path: &str) -> String {
     let base = base.trim_end_matches('/');
     if path.starts_with('/') {
@@ -206,9 +193,19 @@ fn join(base: &str, path: &str) -> String {
 /// A path segment may carry `@` and unreserved characters; everything else is escaped so an
 /// odd sender address cannot change the path.
 fn percent_encode_segment(segment: &str) -> String {
-    let mut out = String::with_capacity(segment.len());
-    for byte in segment.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~@".contains(&byte) {
+    percent_encode(segment, b"-._~@")
+}
+
+/// `application/x-www-form-urlencoded` escaping of one value.
+fn form_encode(value: &str) -> String {
+    percent_encode(value, b"-._~")
+}
+
+/// Letters, digits and `keep` as they are; every other byte as `%XX`.
+fn percent_encode(text: &str, keep: &[u8]) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || keep.contains(&byte) {
             out.push(char::from(byte));
         } else {
             out.push_str(&format!("%{byte:02X}"));
