@@ -46,6 +46,27 @@ impl Record {
     }
 }
 
+/// For `purge`: deletes the idempotency record at `key` if it was received before
+/// `cutoff_ms` and nobody holds it, with the lock register its claim left behind. A retry
+/// of that key afterwards is a new request: the retention is the idempotency window.
+pub fn purge_record(kv: &Kv, key: &str, cutoff_ms: i64, now: u64) -> Result<bool, StoreError> {
+    let Some(hash) = key.strip_prefix("idem/") else {
+        return Ok(false);
+    };
+    // A record this version cannot read is left for a person to look at, never deleted.
+    let Ok(Some(record)) = kv.get_json::<Record>(key) else {
+        return Ok(false);
+    };
+    if record.received_ms >= cutoff_ms || record.leased(now) {
+        return Ok(false);
+    }
+    kv.delete(key)?;
+    // Only `x` is left after a release; deleting it sends a late contender down the slow
+    // path, which is safe (`lock.rs`).
+    kv.delete(&crate::lock::x_key(hash))?;
+    Ok(true)
+}
+
 enum Claim {
     Owner(Record),
     Replay(StoredReply),
@@ -162,13 +183,13 @@ fn run(settings: &Settings, kv: &Kv, submission: Submission<'_>) -> Result<Reply
 
     if existing.is_none() {
         let limit = settings.rate_limit_per_san_per_hour;
-        if let Err(limited) = limits::hit(kv, "san", &assessment.request.agent_san, limit, 3600)? {
+        if let Err(limited) = limits::hit(kv, "san", &assessment.request.agent_san, limit)? {
             return Ok(too_many(limited.retry_after_s));
         }
         // Every new request mails its agent address: cap what one inbox can be sent.
         let recipient = assessment.request.agent_email.to_ascii_lowercase();
         let limit = settings.rate_limit_per_recipient_per_hour;
-        if let Err(limited) = limits::hit(kv, "recipient", &recipient, limit, 3600)? {
+        if let Err(limited) = limits::hit(kv, "recipient", &recipient, limit)? {
             return Ok(too_many(limited.retry_after_s));
         }
     }

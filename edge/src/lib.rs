@@ -31,6 +31,7 @@ mod limits;
 mod lock;
 mod mail;
 mod platform;
+mod purge;
 mod reply;
 mod settings;
 mod store;
@@ -42,6 +43,7 @@ use store::Kv;
 /// SPEC §7: larger bodies are refused before any parsing.
 const BODY_LIMIT: usize = 64 * 1024;
 const ENDPOINT: &str = "/api/requests";
+const PURGE: &str = "/api/maintenance/purge";
 
 #[http_component]
 fn handle(request: IncomingRequest) -> Response {
@@ -67,6 +69,9 @@ fn handle(request: IncomingRequest) -> Response {
 fn route(settings: &Settings, request: IncomingRequest, origin: Option<&str>) -> Reply {
     let path = request.path_with_query().unwrap_or_default();
     let path = path.split('?').next().unwrap_or_default();
+    if path.trim_end_matches('/') == PURGE && !settings.maintenance_token.is_empty() {
+        return maintenance(settings, &request);
+    }
     if path.trim_end_matches('/') != ENDPOINT {
         return Reply::error(404, "There is nothing at this address.");
     }
@@ -83,6 +88,53 @@ fn route(settings: &Settings, request: IncomingRequest, origin: Option<&str>) ->
             _ => Reply::error(403, "This origin may not call the API."),
         },
         _ => Reply::error(405, "Only POST is accepted here.").with_header("allow", "POST, OPTIONS"),
+    }
+}
+
+/// `POST /api/maintenance/purge` for the operator's scheduler (never for browsers: no CORS).
+fn maintenance(settings: &Settings, request: &IncomingRequest) -> Reply {
+    if request.method() != Method::Post {
+        return Reply::error(405, "Only POST is accepted here.").with_header("allow", "POST");
+    }
+    let token = header(request, "authorization").and_then(|v| bearer_token(&v));
+    let expected = settings.maintenance_token.as_bytes();
+    let given = token.as_deref().unwrap_or_default().as_bytes();
+    // Constant time: the comparison must not tell how much of a guess was right.
+    let same = given.len() == expected.len()
+        && given
+            .iter()
+            .zip(expected)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0;
+    if !same {
+        return Reply::error(401, "Send the maintenance token as a Bearer token.");
+    }
+    let kv = match Kv::open() {
+        Ok(kv) => kv,
+        Err(e) => {
+            log_line!("rsos-edge: {e}");
+            return unavailable();
+        }
+    };
+    let now = platform::now_ms();
+    let retention_ms = settings
+        .idempotency_retention_hours
+        .saturating_mul(3_600_000);
+    let cutoff_ms = i64::try_from(now.saturating_sub(retention_ms)).unwrap_or(0);
+    match purge::purge(&kv, cutoff_ms, now) {
+        Ok(purged) => {
+            log_line!(
+                "rsos-edge: purge deleted {} records and {} counters (more: {})",
+                purged.records,
+                purged.counters,
+                purged.more
+            );
+            Reply::json(200, &purged)
+        }
+        Err(e) => {
+            log_line!("rsos-edge: purge stopped: {e}");
+            unavailable()
+        }
     }
 }
 
@@ -107,7 +159,7 @@ fn post(settings: &Settings, request: IncomingRequest) -> Reply {
         .map(|addr| strip_port(&addr).to_owned())
         .unwrap_or_else(|| "unknown".to_owned());
     let per_minute = settings.rate_limit_per_address_per_minute;
-    match limits::hit(&kv, "addr", &client_address, per_minute, 60) {
+    match limits::hit(&kv, "addr", &client_address, per_minute) {
         Ok(Ok(())) => {}
         Ok(Err(limited)) => return intake::too_many(limited.retry_after_s),
         Err(e) => {

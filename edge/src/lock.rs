@@ -40,11 +40,16 @@ pub struct Held<'l, 's> {
     lock: &'l Lock<'s>,
 }
 
+/// The register a released lock leaves behind (`y` and the flags are deleted on release).
+pub fn x_key(name: &str) -> String {
+    format!("lock/{name}/x")
+}
+
 impl<'s> Lock<'s> {
     pub fn new(kv: &'s Kv, name: &str) -> Lock<'s> {
         Lock {
             kv,
-            x: format!("lock/{name}/x"),
+            x: x_key(name),
             y: format!("lock/{name}/y"),
             flags: format!("lock/{name}/b/"),
             me: format!("{:016x}", random_u64()),

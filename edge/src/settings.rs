@@ -40,6 +40,10 @@ pub struct Settings {
     pub rate_limit_per_recipient_per_hour: u64,
     /// Empty: embed tokens are not required.
     pub embed_token_secret: String,
+    /// Empty: there is no maintenance endpoint.
+    pub maintenance_token: String,
+    /// How long an idempotency record (and so a retry's replay) is kept.
+    pub idempotency_retention_hours: u64,
 }
 
 /// A variable the manifest must define is missing or does not parse; the operator fixes it.
@@ -147,6 +151,9 @@ impl Settings {
             rate_limit_per_san_per_hour: number_or("rate_limit_per_san_per_hour", 30)?,
             rate_limit_per_recipient_per_hour: number_or("rate_limit_per_recipient_per_hour", 20)?,
             embed_token_secret: variables::get("embed_token_secret").unwrap_or_default(),
+            maintenance_token: variables::get("maintenance_token").unwrap_or_default(),
+            // SPEC §7 keeps idempotency records at least 24 hours.
+            idempotency_retention_hours: number_or("idempotency_retention_hours", 720)?.max(24),
         })
     }
 

@@ -9,3 +9,4 @@ mod emails;
 mod host;
 mod idempotency;
 mod instances;
+mod maintenance;

@@ -1,0 +1,200 @@
+//! Key-value housekeeping through the real component: `POST /api/maintenance/purge` deletes
+//! idempotency records past their retention with their lock register, and spent rate
+//! counters; it keeps what is still in force, and it exists only with a token.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::common::*;
+use rsos_edge_host::key_value::Backing;
+use rsos_edge_host::{start, HostConfig, RunningHost};
+
+const TOKEN: &str = "maintenance-token-for-tests";
+
+async fn host_with_store(mail: &MailServer, file: &Path, vars: &[(&str, &str)]) -> RunningHost {
+    let (engine, component) = compiled();
+    let mut config = HostConfig::new(manifest())
+        .var("mail_base_url", format!("http://{}", mail.addr))
+        .var("mail_webhook_path", "/mail")
+        .var("rate_limit_per_san_per_hour", "0")
+        .var("rate_limit_per_recipient_per_hour", "0");
+    for (name, value) in vars {
+        config = config.var(name, *value);
+    }
+    config.key_value = Backing::File(file.to_path_buf());
+    start(engine, component, config).await.unwrap()
+}
+
+fn stored_keys(file: &Path) -> Vec<String> {
+    let text = std::fs::read(file).unwrap_or_default();
+    let entries: BTreeMap<String, serde_json::Value> =
+        serde_json::from_slice(&text).unwrap_or_default();
+    entries.into_keys().collect()
+}
+
+async fn purge(host: &RunningHost, token: &str) -> Reply {
+    let bearer = format!("Bearer {token}");
+    post(
+        host.addr,
+        "/api/maintenance/purge",
+        &[("Authorization", bearer.as_str())],
+        b"",
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn purge_deletes_records_past_retention_and_a_retry_is_then_new() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("kv.json");
+    let mail = MailServer::start().await;
+    let vars = [
+        ("maintenance_token", TOKEN),
+        // Below SPEC's 24 hours: the component keeps 24.
+        ("idempotency_retention_hours", "0"),
+        ("rate_limit_per_address_per_minute", "0"),
+    ];
+    let host = host_with_store(&mail, &file, &vars).await;
+    let first = submit(&host, Some("purge-1"), &forwardable()).await;
+    assert_eq!(first.status, 202, "{}", first.text());
+    let keys = stored_keys(&file);
+    assert!(keys.iter().any(|k| k.starts_with("idem/")), "{keys:?}");
+    assert!(keys.iter().any(|k| k.starts_with("lock/")), "{keys:?}");
+    let kept = purge(&host, TOKEN).await;
+    assert_eq!(
+        kept.json()["records"],
+        0,
+        "a fresh record is within 24 hours"
+    );
+    host.shutdown().await;
+
+    // Thirty days later (the record's receipt moved back; the host reloads the file).
+    let entries: BTreeMap<String, String> =
+        serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    let aged: BTreeMap<String, String> = entries
+        .into_iter()
+        .map(|(key, value)| {
+            if !key.starts_with("idem/") {
+                return (key, value);
+            }
+            let mut record: serde_json::Value = serde_json::from_str(&value).unwrap();
+            let received = record["received_ms"].as_i64().unwrap();
+            record["received_ms"] = (received - 30 * 24 * 3_600_000).into();
+            (key, record.to_string())
+        })
+        .collect();
+    std::fs::write(&file, serde_json::to_vec(&aged).unwrap()).unwrap();
+    let host = host_with_store(&mail, &file, &vars).await;
+
+    let purged = purge(&host, TOKEN).await;
+    assert_eq!(purged.status, 200, "{}", purged.text());
+    assert_eq!(purged.json()["records"], 1);
+    assert_eq!(purged.json()["more"], false);
+    assert_eq!(stored_keys(&file), Vec::<String>::new());
+
+    // Past the retention a retry is a new request: that is what the retention means.
+    let again = submit(&host, Some("purge-1"), &forwardable()).await;
+    assert_eq!(again.status, 202, "{}", again.text());
+    assert_ne!(again.json()["tracking_id"], first.json()["tracking_id"]);
+    assert_eq!(mail.delivered_kind("forward").len(), 2);
+    host.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn purge_keeps_records_within_retention_and_counters_of_the_current_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("kv.json");
+    let mail = MailServer::start().await;
+    let host = host_with_store(
+        &mail,
+        &file,
+        &[
+            ("maintenance_token", TOKEN),
+            ("rate_limit_per_address_per_minute", "1"),
+        ],
+    )
+    .await;
+    let first = submit(&host, Some("keep-1"), &forwardable()).await;
+    assert_eq!(first.status, 202, "{}", first.text());
+    let before = stored_keys(&file);
+
+    let purged = purge(&host, TOKEN).await;
+    assert_eq!(purged.status, 200, "{}", purged.text());
+    assert_eq!(purged.json()["records"], 0);
+    assert_eq!(purged.json()["counters"], 0);
+    assert_eq!(stored_keys(&file), before);
+    // The address's counter still counts: the limit of one a minute holds.
+    let second = submit(&host, Some("keep-2"), &forwardable()).await;
+    assert_eq!(second.status, 429, "{}", second.text());
+    host.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn purge_needs_the_token_and_exists_only_with_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let mail = MailServer::start().await;
+    let with_token = host_with_store(
+        &mail,
+        &dir.path().join("a.json"),
+        &[("maintenance_token", TOKEN)],
+    )
+    .await;
+    for wrong in [
+        "",
+        "maintenance-token-for-test",
+        "maintenance-token-for-tests-2",
+    ] {
+        let reply = purge(&with_token, wrong).await;
+        assert_eq!(reply.status, 401, "{wrong:?}: {}", reply.text());
+    }
+    let get = get(with_token.addr, "/api/maintenance/purge").await;
+    assert_eq!(get.status, 405);
+    with_token.shutdown().await;
+
+    let without = host_with_store(&mail, &dir.path().join("b.json"), &[]).await;
+    let reply = purge(&without, "").await;
+    assert_eq!(reply.status, 404, "{}", reply.text());
+    without.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn purge_deletes_counters_of_windows_that_are_over_and_leaves_other_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("kv.json");
+    // A store as an older deployment leaves it: counters of long-past windows, one of a
+    // window far ahead (kept: not over), a record this version cannot read (kept for a
+    // person), and a key of nobody's (kept).
+    let seeded = serde_json::json!({
+        "rate/addr/0123456789abcdef01234567/1000": "3",
+        "rate/san/0123456789abcdef01234567/10": "1",
+        "rate/recipient/0123456789abcdef01234567/99999999999": "1",
+        "rate/unknown-scope/0123456789abcdef01234567/1": "1",
+        "idem/ffffffffffffffffffffffffffffffff": "not a record",
+        "someone-else": "x",
+    });
+    std::fs::write(&file, serde_json::to_vec(&seeded).unwrap()).unwrap();
+    let mail = MailServer::start().await;
+    let host = host_with_store(
+        &mail,
+        &file,
+        &[
+            ("maintenance_token", TOKEN),
+            ("rate_limit_per_address_per_minute", "0"),
+        ],
+    )
+    .await;
+    let purged = purge(&host, TOKEN).await;
+    assert_eq!(purged.status, 200, "{}", purged.text());
+    assert_eq!(purged.json()["counters"], 2);
+    assert_eq!(purged.json()["records"], 0);
+    assert_eq!(
+        stored_keys(&file),
+        [
+            "idem/ffffffffffffffffffffffffffffffff",
+            "rate/recipient/0123456789abcdef01234567/99999999999",
+            "rate/unknown-scope/0123456789abcdef01234567/1",
+            "someone-else",
+        ]
+    );
+    host.shutdown().await;
+}
