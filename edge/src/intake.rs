@@ -47,25 +47,44 @@ impl Record {
 }
 
 /// For `purge`: deletes the idempotency record at `key` if it was received before
-/// `cutoff_ms` and nobody holds it, with the lock register its claim left behind. A retry
-/// of that key afterwards is a new request: the retention is the idempotency window.
-pub fn purge_record(kv: &Kv, key: &str, cutoff_ms: i64, now: u64) -> Result<bool, StoreError> {
+/// `cutoff_ms` and nobody holds it, with the lock register its claims left behind. Decided
+/// under the key's lock, as a claim is, so a retry taking the record over in the same
+/// moment is never cut off. A retry of that key afterwards is a new request: the retention
+/// is the idempotency window.
+pub fn purge_record(kv: &Kv, key: &str, cutoff_ms: i64) -> Result<bool, StoreError> {
     let Some(hash) = key.strip_prefix("idem/") else {
         return Ok(false);
     };
-    // A record this version cannot read is left for a person to look at, never deleted.
-    let Ok(Some(record)) = kv.get_json::<Record>(key) else {
-        return Ok(false);
+    let expired = |kv: &Kv| -> Result<bool, StoreError> {
+        let Some(bytes) = kv.get(key)? else {
+            return Ok(false);
+        };
+        // A record this version cannot read is left for a person to look at, never deleted.
+        Ok(serde_json::from_slice::<Record>(&bytes)
+            .is_ok_and(|record| record.received_ms < cutoff_ms && !record.leased(now_ms())))
     };
-    if record.received_ms >= cutoff_ms || record.leased(now) {
+    if !expired(kv)? {
         return Ok(false);
     }
-    kv.delete(key)?;
-    // Only `x` is left after a release; deleting it sends a late contender down the slow
-    // path, which is safe (`lock.rs`).
-    kv.delete(&crate::lock::x_key(hash))?;
-    Ok(true)
+    let lock = Lock::new(kv, hash);
+    let held = match lock.acquire(PURGE_LOCK_WAIT_MS) {
+        Ok(held) => held,
+        // Someone is working on this key right now: it is not expired in any useful sense.
+        Err(LockError::Busy) => return Ok(false),
+        Err(LockError::Store(e)) => return Err(e),
+    };
+    let deleted = expired(kv)? && kv.delete(key).is_ok();
+    held.release()?;
+    if deleted {
+        // Only `x` is left after a release; deleting it sends a late contender down the slow
+        // path, which is safe (`lock.rs`).
+        kv.delete(&crate::lock::x_key(hash))?;
+    }
+    Ok(deleted)
 }
+
+/// How long the purge waits for a busy key's lock before leaving the key for next time.
+const PURGE_LOCK_WAIT_MS: u64 = 50;
 
 enum Claim {
     Owner(Record),
@@ -194,7 +213,9 @@ fn run(settings: &Settings, kv: &Kv, submission: Submission<'_>) -> Result<Reply
         }
     }
 
-    let lease_ms = 3 * settings.mail_timeout_ms + 5_000;
+    // One email takes at most four outbound calls (Graph: sign in, send, 401, sign in again,
+    // send), each bounded by the mail timeout; the lease is renewed before every email.
+    let lease_ms = 4 * settings.mail_timeout_ms + 5_000;
     let fresh = Record {
         fingerprint,
         tracking_id: fresh_tracking_id,
@@ -216,7 +237,15 @@ fn run(settings: &Settings, kv: &Kv, submission: Submission<'_>) -> Result<Reply
             .with_header("retry-after", "2"))
         }
     };
-    deliver(settings, kv, &record_key, record, &assessment, &key)
+    deliver(
+        settings,
+        kv,
+        &record_key,
+        record,
+        &assessment,
+        &key,
+        lease_ms,
+    )
 }
 
 /// Becomes the owner of the record (creating it, or taking over a failed or abandoned one),
@@ -290,6 +319,7 @@ fn deliver(
     mut record: Record,
     assessment: &Assessment,
     key: &str,
+    lease_ms: u64,
 ) -> Result<Reply, IntakeError> {
     let ruleset = Ruleset::builtin();
     let received = DateTime::<Utc>::from_timestamp_millis(record.received_ms).unwrap_or_default();
@@ -301,6 +331,9 @@ fn deliver(
         if record.sent.contains(&email.kind) {
             continue;
         }
+        // The owner's work stays inside its lease whatever the number of emails.
+        record.lease_until_ms = now_ms() + lease_ms;
+        kv.set_json(record_key, &record)?;
         match mail::send(settings, kv, email, &record.tracking_id) {
             Ok(()) => {
                 record.sent.push(email.kind);

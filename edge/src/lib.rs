@@ -13,6 +13,7 @@
 //! Built for `wasm32-wasip2` with `spin-sdk` 5.2 (exports `wasi:http/incoming-handler@0.2.0`);
 //! runs under `spin up` with `edge/spin.toml`, or under `rsos-edge-host` for tests and local use.
 
+use sha2::{Digest, Sha256};
 use spin_sdk::http::{IncomingRequest, Method, Response};
 use spin_sdk::http_component;
 
@@ -48,6 +49,14 @@ const PURGE: &str = "/api/maintenance/purge";
 #[http_component]
 fn handle(request: IncomingRequest) -> Response {
     let origin = header(&request, "origin");
+    let path = request.path_with_query().unwrap_or_default();
+    // The maintenance endpoint is for the operator's scheduler, never for a browser page.
+    let browser_api = path
+        .split('?')
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches('/')
+        != PURGE;
     let settings = Settings::load();
     let reply = match &settings {
         Ok(settings) => route(settings, request, origin.as_deref()),
@@ -60,7 +69,9 @@ fn handle(request: IncomingRequest) -> Response {
         }
     };
     let cors = match (&settings, origin) {
-        (Ok(settings), Some(origin)) if settings.allows_origin(&origin) => Some(origin),
+        (Ok(settings), Some(origin)) if browser_api && settings.allows_origin(&origin) => {
+            Some(origin)
+        }
         _ => None,
     };
     into_response(reply, cors)
@@ -97,15 +108,15 @@ fn maintenance(settings: &Settings, request: &IncomingRequest) -> Reply {
         return Reply::error(405, "Only POST is accepted here.").with_header("allow", "POST");
     }
     let token = header(request, "authorization").and_then(|v| bearer_token(&v));
-    let expected = settings.maintenance_token.as_bytes();
-    let given = token.as_deref().unwrap_or_default().as_bytes();
-    // Constant time: the comparison must not tell how much of a guess was right.
-    let same = given.len() == expected.len()
-        && given
-            .iter()
-            .zip(expected)
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0;
+    // Digests compared in constant time: the answer tells neither how much of a guess was
+    // right nor how long the token is.
+    let given = Sha256::digest(token.as_deref().unwrap_or_default().as_bytes());
+    let expected = Sha256::digest(settings.maintenance_token.as_bytes());
+    let same = given
+        .iter()
+        .zip(expected.iter())
+        .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+        == 0;
     if !same {
         return Reply::error(401, "Send the maintenance token as a Bearer token.");
     }

@@ -37,8 +37,20 @@ pub enum MailError {
     SignInUnreadable,
 }
 
-/// Where the Graph token is cached: one per deployment, shared by every instance.
-const TOKEN_KEY: &str = "graph-token";
+/// Where the Graph token is cached, shared by every instance: one key per set of
+/// credentials, so a changed app, tenant or API never reuses the old app's token.
+fn token_key(settings: &Settings, app: &GraphApp) -> String {
+    use sha2::{Digest, Sha256};
+    let credentials = [
+        app.login_url.as_str(),
+        app.tenant_id.as_str(),
+        app.client_id.as_str(),
+        settings.mail_base_url.as_str(),
+    ]
+    .join("\n");
+    let digest = Sha256::digest(credentials.as_bytes());
+    format!("graph-token/{}", crate::limits::hex(&digest[..12]))
+}
 /// A cached token is renewed this long before it expires, so no email leaves with a token
 /// that dies in flight.
 const TOKEN_MARGIN_MS: u64 = 5 * 60 * 1000;
@@ -129,7 +141,7 @@ fn graph_token(
 ) -> Result<String, MailError> {
     let now = now_ms();
     if !renew {
-        if let Ok(Some(cached)) = kv.get_json::<CachedToken>(TOKEN_KEY) {
+        if let Ok(Some(cached)) = kv.get_json::<CachedToken>(&token_key(settings, app)) {
             if cached.expires_at_ms > now.saturating_add(TOKEN_MARGIN_MS) {
                 return Ok(cached.access_token);
             }
@@ -158,6 +170,7 @@ fn graph_token(
         "application/x-www-form-urlencoded",
         form.as_bytes(),
         &[],
+        ReadBody::Yes,
     )?;
     if !(200..300).contains(&answer.status) {
         return Err(MailError::SignInRefused(answer.status));
@@ -177,7 +190,7 @@ fn graph_token(
         expires_at_ms: now.saturating_add(reply.expires_in.saturating_mul(1000)),
     };
     // Only a cache: if it cannot be written, the next email signs in again.
-    let _ = kv.set_json(TOKEN_KEY, &cached);
+    let _ = kv.set_json(&token_key(settings, app), &cached);
     Ok(cached.access_token)
 }
 
@@ -260,7 +273,16 @@ fn post_json(
             format!("Bearer {token}").into_bytes(),
         ));
     }
-    let answer = post(settings, url, "application/json", &payload, &headers)?;
+    // The status is the whole answer: once the API said 2xx, nothing may turn it into a
+    // failure (a retry would send the email again).
+    let answer = post(
+        settings,
+        url,
+        "application/json",
+        &payload,
+        &headers,
+        ReadBody::No,
+    )?;
     if (200..300).contains(&answer.status) {
         Ok(())
     } else {
@@ -270,8 +292,14 @@ fn post_json(
 
 struct Answer {
     status: u16,
-    /// At most `MAX_ANSWER_BYTES`: only the sign-in answer is read, and it is small.
+    /// At most `MAX_ANSWER_BYTES`; empty unless asked for.
     body: Vec<u8>,
+}
+
+#[derive(PartialEq)]
+enum ReadBody {
+    Yes,
+    No,
 }
 
 const MAX_ANSWER_BYTES: usize = 64 * 1024;
@@ -282,6 +310,7 @@ fn post(
     content_type: &str,
     payload: &[u8],
     extra_headers: &[(String, Vec<u8>)],
+    read: ReadBody,
 ) -> Result<Answer, MailError> {
     let target = parse_url(url)?;
     let mut headers: Vec<(String, Vec<u8>)> =
@@ -338,7 +367,10 @@ fn post(
                 Err(()) => return Err(MailError::Unreachable("response already taken".into())),
             };
             let status = response.status();
-            let body = read_body(&response, &deadline)?;
+            let body = match read {
+                ReadBody::Yes => read_body(&response, &deadline)?,
+                ReadBody::No => Vec::new(),
+            };
             return Ok(Answer { status, body });
         }
         if deadline.ready() {

@@ -33,9 +33,26 @@ enum When {
     Nth(Weekday, i32),
 }
 
+const MAX_RULES: usize = 64;
+const MAX_DATES: usize = 366;
+
 impl HolidayCalendar {
     /// Errors carry the index of the broken rule (`None` for the add/remove lists).
     pub fn new(file: &model::Holidays) -> Result<HolidayCalendar, (Option<usize>, String)> {
+        // Bounds that keep every deadline computation small (its lists are sorted by
+        // insertion, `small.rs`); real calendars have a dozen rules and a few extra dates.
+        if file.rules.len() > MAX_RULES {
+            return Err((
+                Some(MAX_RULES),
+                format!("at most {MAX_RULES} holiday rules"),
+            ));
+        }
+        if file.add.len() > MAX_DATES || file.remove.len() > MAX_DATES {
+            return Err((
+                None,
+                format!("`add` and `remove` list at most {MAX_DATES} dates each"),
+            ));
+        }
         let mut rules = Vec::new();
         for (i, r) in file.rules.iter().enumerate() {
             rules.push(Rule::new(r).map_err(|m| (Some(i), m))?);

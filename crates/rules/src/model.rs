@@ -153,10 +153,10 @@ pub struct OutOfScopeEntry {
 #[serde(deny_unknown_fields)]
 pub struct Urgency {
     pub words: Vec<Phrase>,
-    /// Words that take the urgency out of the word right after them, joined by a space or a
-    /// hyphen: "non-emergency", "not urgent".
+    /// Phrases that take the urgency out of the urgency words inside them: "non-emergency
+    /// transport" is not urgent, "an emergency" still is.
     #[serde(default)]
-    pub negated_by: Vec<Phrase>,
+    pub not_urgent: Vec<Phrase>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

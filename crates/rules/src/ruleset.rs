@@ -349,13 +349,13 @@ impl Ruleset {
                 .iter()
                 .map(|p| (p.0.as_str(), Tag::Urgent)),
         );
-        let negations: Vec<&str> = file
-            .urgency
-            .negated_by
-            .iter()
-            .map(|p| p.0.as_str())
-            .collect();
-        let words = WordMatcher::new(&phrases, &negations)
+        phrases.extend(
+            file.urgency
+                .not_urgent
+                .iter()
+                .map(|p| (p.0.as_str(), Tag::NotUrgent)),
+        );
+        let words = WordMatcher::new(&phrases)
             .map_err(|message| fail(Place::key("urgency", "words"), message))?;
 
         let holidays = HolidayCalendar::new(&file.holidays).map_err(|(index, message)| {

@@ -6,7 +6,11 @@
 //! begin where a word begins. The matcher walks the word starts of the summary and tries only
 //! the phrases that begin with that word's first byte. That is a few comparisons per word and
 //! no automaton: the browser form ships this code, and an Aho-Corasick DFA cost it ~20 KB of
-//! gzip for no better answers (the tests hold this matcher to Aho-Corasick's, byte for byte).
+//! gzip for no better answers (the tests hold this matcher to Aho-Corasick's, byte for byte,
+//! on lists without not-urgent phrases, which Aho-Corasick has no notion of).
+//!
+//! Not-urgent phrases ("non-emergency", "not urgent") are found like any other; an urgency
+//! phrase inside one of them does not count there.
 
 use std::borrow::Cow;
 
@@ -18,6 +22,8 @@ pub(crate) enum Tag {
     /// A word of the out-of-scope category at this index.
     OutOfScope(usize),
     Urgent,
+    /// Takes the urgency out of the urgency phrases it contains; never reported itself.
+    NotUrgent,
 }
 
 #[derive(Debug, Clone)]
@@ -28,8 +34,6 @@ pub(crate) struct WordMatcher {
     /// phrases that begin with byte `b`.
     by_first: Vec<u32>,
     starts: Box<[u32; 257]>,
-    /// Lowercase words that cancel an urgency phrase right after them ("non-emergency").
-    negations: Vec<String>,
     /// One bit per pair of lowercase bytes that some phrase begins with (a one-byte phrase
     /// sets every pair it begins), so most words are passed over after one lookup.
     pairs: Box<[u64; 1024]>,
@@ -43,7 +47,7 @@ pub(crate) struct Hit<'r> {
 }
 
 impl WordMatcher {
-    pub fn new(phrases: &[(&str, Tag)], negations: &[&str]) -> Result<WordMatcher, String> {
+    pub fn new(phrases: &[(&str, Tag)]) -> Result<WordMatcher, String> {
         let count = u32::try_from(phrases.len())
             .map_err(|_| "the word lists hold too many phrases".to_string())?;
         if phrases.iter().any(|(p, _)| p.is_empty()) {
@@ -83,7 +87,6 @@ impl WordMatcher {
             phrases: phrases.iter().map(|(p, t)| (p.to_string(), *t)).collect(),
             by_first,
             starts,
-            negations: negations.iter().map(|n| n.to_string()).collect(),
             pairs,
         })
     }
@@ -95,16 +98,17 @@ impl WordMatcher {
         let folded = fold_white_space(text);
         let text = folded.as_ref();
         let bytes = text.as_bytes();
-        let mut hits: Vec<(usize, usize)> = Vec::new();
+        let mut scan = Scan::default();
         if text.is_ascii() {
-            self.find_in_ascii(bytes, &mut hits);
+            self.find_in_ascii(bytes, &mut scan);
         } else {
-            self.find_in_unicode(text, &mut hits);
+            self.find_in_unicode(text, &mut scan);
         }
         // Already in (start, ruleset index) order: word starts are visited left to right,
         // and each one's phrases in ruleset order.
-        debug_assert!(hits.is_sorted());
-        hits.into_iter()
+        debug_assert!(scan.hits.is_sorted());
+        scan.hits
+            .into_iter()
             .map(|(_, index)| {
                 let (phrase, tag) = &self.phrases[index];
                 Hit { phrase, tag: *tag }
@@ -113,7 +117,7 @@ impl WordMatcher {
     }
 
     /// Word starts from bit masks, eight bytes at a time: no branch per byte, only per word.
-    fn find_in_ascii(&self, bytes: &[u8], hits: &mut Vec<(usize, usize)>) {
+    fn find_in_ascii(&self, bytes: &[u8], scan: &mut Scan) {
         let mut previous_was_word = 0u8;
         let chunks = bytes.chunks_exact(8);
         let mut tail = [b' '; 8];
@@ -129,14 +133,14 @@ impl WordMatcher {
                 let first = bytes[at].to_ascii_lowercase();
                 let second = bytes.get(at + 1).map_or(0, u8::to_ascii_lowercase);
                 if self.may_start(first, second) {
-                    self.try_phrases_at(bytes, at, hits);
+                    self.try_phrases_at(bytes, at, scan);
                 }
             }
         }
     }
 
     /// Letters and digits of every script are word characters, so this path decodes chars.
-    fn find_in_unicode(&self, text: &str, hits: &mut Vec<(usize, usize)>) {
+    fn find_in_unicode(&self, text: &str, scan: &mut Scan) {
         let mut in_word = false;
         for (at, c) in text.char_indices() {
             let word_char = c.is_alphanumeric();
@@ -145,7 +149,7 @@ impl WordMatcher {
                 let first = bytes[at].to_ascii_lowercase();
                 let second = bytes.get(at + 1).map_or(0, u8::to_ascii_lowercase);
                 if self.may_start(first, second) {
-                    self.try_phrases_at(bytes, at, hits);
+                    self.try_phrases_at(bytes, at, scan);
                 }
             }
             in_word = word_char;
@@ -161,25 +165,50 @@ impl WordMatcher {
 
     /// Records every phrase that starts at the word start `at` and ends a word there.
     #[inline(never)]
-    fn try_phrases_at(&self, bytes: &[u8], at: usize, hits: &mut Vec<(usize, usize)>) {
+    fn try_phrases_at(&self, bytes: &[u8], at: usize, scan: &mut Scan) {
         let b = usize::from(bytes[at].to_ascii_lowercase());
         let candidates = &self.by_first[self.starts[b] as usize..self.starts[b + 1] as usize];
-        for &index in candidates {
-            let index = index as usize;
+        let matches = |index: usize| {
             let phrase = self.phrases[index].0.as_bytes();
             let end = at + phrase.len();
             let same = bytes
                 .get(at..end)
                 .is_some_and(|here| here.eq_ignore_ascii_case(phrase));
-            if same
-                && ends_word(bytes, end)
-                && !hits.iter().any(|&(_, p)| p == index)
-                && !(self.phrases[index].1 == Tag::Urgent && self.negated(bytes, at))
-            {
-                hits.push((at, index));
+            (same && ends_word(bytes, end)).then_some(end)
+        };
+        // Not-urgent phrases first, so one starting here covers the urgency phrases that do.
+        for &index in candidates {
+            let index = index as usize;
+            if self.phrases[index].1 == Tag::NotUrgent {
+                if let Some(end) = matches(index) {
+                    scan.calm.push((at, end));
+                }
+            }
+        }
+        for &index in candidates {
+            let index = index as usize;
+            let tag = self.phrases[index].1;
+            if tag == Tag::NotUrgent || scan.hits.iter().any(|&(_, p)| p == index) {
+                continue;
+            }
+            let Some(end) = matches(index) else {
+                continue;
+            };
+            let calmed = || scan.calm.iter().any(|&(s, e)| s <= at && end <= e);
+            if tag != Tag::Urgent || !calmed() {
+                scan.hits.push((at, index));
             }
         }
     }
+}
+
+/// What one `find` has seen so far.
+#[derive(Default)]
+struct Scan {
+    /// (start, phrase index), first occurrence per phrase.
+    hits: Vec<(usize, usize)>,
+    /// Byte ranges of the not-urgent phrases found.
+    calm: Vec<(usize, usize)>,
 }
 
 /// One bit per byte of `eight` (ASCII, little-endian): set for letters and digits. SWAR:
@@ -196,56 +225,26 @@ fn ascii_word_mask(eight: u64) -> u8 {
     ((word >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) as u8
 }
 
-impl WordMatcher {
-    /// Whether a negation word, as a whole word, ends one space or hyphen before `at`.
-    fn negated(&self, bytes: &[u8], at: usize) -> bool {
-        let Some(before) = at.checked_sub(1).and_then(|i| bytes.get(..i)) else {
-            return false;
-        };
-        if !matches!(bytes.get(at - 1), Some(b' ' | b'-')) {
-            return false;
-        }
-        self.negations.iter().any(|negation| {
-            let negation = negation.as_bytes();
-            let Some(start) = before.len().checked_sub(negation.len()) else {
-                return false;
-            };
-            before[start..].eq_ignore_ascii_case(negation) && starts_word(before, start)
-        })
-    }
-}
-
-/// Whether no letter or digit comes right before `start` (a char boundary).
-fn starts_word(bytes: &[u8], start: usize) -> bool {
-    // The char before `start` begins at the nearest byte that is not a UTF-8 continuation.
-    let Some(lead) = (start.saturating_sub(4)..start)
-        .rev()
-        .find(|&i| bytes[i] & 0xC0 != 0x80)
-    else {
-        return true;
-    };
-    let previous = std::str::from_utf8(&bytes[lead..start]).ok();
-    !previous
-        .and_then(|text| text.chars().next())
-        .is_some_and(char::is_alphanumeric)
-}
-
 fn pair_key(first: u8, second: u8) -> usize {
     usize::from(first) << 8 | usize::from(second)
 }
 
 /// Whether no letter or digit follows `end` (a char boundary: a phrase just matched there).
 fn ends_word(bytes: &[u8], end: usize) -> bool {
-    let next = match bytes.get(end) {
-        None => return true,
-        Some(b) if b.is_ascii() => return !b.is_ascii_alphanumeric(),
-        Some(_) => bytes
-            .get(end..)
-            .and_then(|rest| std::str::from_utf8(rest).ok()),
-    };
-    !next
-        .and_then(|rest| rest.chars().next())
-        .is_some_and(char::is_alphanumeric)
+    match bytes.get(end) {
+        None => true,
+        Some(b) if b.is_ascii() => !b.is_ascii_alphanumeric(),
+        // Only the next char is decoded (at most four bytes): checking the whole rest of
+        // the text at every match would make long summaries quadratic.
+        Some(_) => {
+            let next = &bytes[end..bytes.len().min(end + 4)];
+            let valid = match std::str::from_utf8(next) {
+                Ok(text) => text,
+                Err(e) => std::str::from_utf8(&next[..e.valid_up_to()]).unwrap_or_default(),
+            };
+            !valid.chars().next().is_some_and(char::is_alphanumeric)
+        }
+    }
 }
 
 fn fold_white_space(text: &str) -> Cow<'_, str> {
@@ -299,7 +298,7 @@ mod tests {
     }
 
     fn ours(phrases: &[(&str, Tag)], text: &str) -> Vec<(String, Tag)> {
-        let matcher = WordMatcher::new(phrases, &[]).expect("valid phrases");
+        let matcher = WordMatcher::new(phrases).expect("valid phrases");
         matcher
             .find(text)
             .into_iter()
@@ -343,20 +342,30 @@ mod tests {
     }
 
     #[test]
-    fn a_negation_word_right_before_takes_the_urgency_out() {
-        let matcher = WordMatcher::new(PHRASES, &["non", "not"]).expect("valid phrases");
+    fn an_urgency_phrase_inside_a_not_urgent_phrase_does_not_count() {
+        let mut phrases = PHRASES.to_vec();
+        phrases.extend([
+            ("non-emergency", Tag::NotUrgent),
+            ("non emergency", Tag::NotUrgent),
+            ("not an emergency", Tag::NotUrgent),
+        ]);
+        let matcher = WordMatcher::new(&phrases).expect("valid phrases");
         let urgent = |text: &str| matcher.find(text).iter().any(|h| h.phrase == "emergency");
         assert!(!urgent("a non-emergency ride"));
-        assert!(!urgent("NON EMERGENCY transport, not emergency"));
+        assert!(!urgent("NON EMERGENCY transport; it is not an emergency"));
         assert!(urgent("non-emergency at first, then an emergency"));
-        assert!(
-            urgent("cannot emergency"),
-            "`not` must be a word of its own"
-        );
-        assert!(urgent("non--emergency"));
+        assert!(urgent("anon-emergency"), "`non` must be a word of its own");
+        assert!(urgent("not emergency"), "only the listed phrases calm");
         assert!(urgent("emergency"));
-        // Only urgency is negated: "not medicare" still names Medicare.
-        let plans = matcher.find("not medicare");
+        assert!(
+            matcher
+                .find("non-emergency")
+                .iter()
+                .all(|h| h.tag != Tag::NotUrgent),
+            "never reported"
+        );
+        // Only urgency is calmed: a plan named inside stays named.
+        let plans = matcher.find("non-emergency medicare");
         assert_eq!(plans.first().map(|h| h.phrase), Some("medicare"));
     }
 

@@ -171,11 +171,13 @@ fn urgency_words_match_whole_words_in_any_case() {
 }
 
 #[test]
-fn a_negated_urgency_word_is_not_urgent() {
+fn an_urgency_word_inside_a_not_urgent_phrase_is_not_urgent() {
     assert!(!summary("Member needs non-emergency transport to the clinic on Monday").urgent);
     assert!(!summary("This is not urgent: the claim shows the wrong office visit date").urgent);
     assert!(summary("Non-emergency ride was denied and now it is an emergency for her").urgent);
     assert!(summary("The member cannot urgently reach the office about the claim").urgent);
+    // Only listed phrases calm: a negation in front of any urgency word does not.
+    assert!(summary("Member will die if not immediately treated; the claim was denied").urgent);
 }
 
 #[test]

@@ -198,3 +198,65 @@ async fn purge_deletes_counters_of_windows_that_are_over_and_leaves_other_keys()
     );
     host.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_purge_stops_after_a_batch_and_resumes_where_it_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("kv.json");
+    let mut seeded: BTreeMap<String, String> = (0..1500)
+        .map(|i| (format!("rate/addr/{i:024x}/1000"), "1".to_string()))
+        .collect();
+    seeded.insert("someone-else".into(), "x".into());
+    std::fs::write(&file, serde_json::to_vec(&seeded).unwrap()).unwrap();
+    let mail = MailServer::start().await;
+    let host = host_with_store(
+        &mail,
+        &file,
+        &[
+            ("maintenance_token", TOKEN),
+            ("rate_limit_per_address_per_minute", "0"),
+        ],
+    )
+    .await;
+    let first = purge(&host, TOKEN).await.json();
+    assert_eq!(
+        (first["counters"].as_u64(), first["more"].as_bool()),
+        (Some(1000), Some(true))
+    );
+    let second = purge(&host, TOKEN).await.json();
+    assert_eq!(
+        (second["counters"].as_u64(), second["more"].as_bool()),
+        (Some(500), Some(false))
+    );
+    assert_eq!(stored_keys(&file), ["someone-else"]);
+    host.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_purge_answers_no_browser_page_even_from_an_allowed_origin() {
+    let dir = tempfile::tempdir().unwrap();
+    let mail = MailServer::start().await;
+    let host = host_with_store(
+        &mail,
+        &dir.path().join("kv.json"),
+        &[
+            ("maintenance_token", TOKEN),
+            ("allowed_origins", "https://portal.example"),
+        ],
+    )
+    .await;
+    let bearer = format!("Bearer {TOKEN}");
+    let reply = post(
+        host.addr,
+        "/api/maintenance/purge",
+        &[
+            ("Authorization", bearer.as_str()),
+            ("Origin", "https://portal.example"),
+        ],
+        b"",
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.header("access-control-allow-origin"), None);
+    host.shutdown().await;
+}
