@@ -17,6 +17,12 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { ZenEngine } from '@gorules/zen-engine';
 
+// Vectors whose decision ZEN's expression language cannot state (README.md says why).
+const ZEN_CANNOT = {
+  non_emergency_is_not_urgent:
+    'an urgency word inside a not-urgent phrase ("non-emergency") needs `replace` or a regex look-behind; ZEN has neither',
+};
+
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
 const target = process.env.CARGO_TARGET_DIR || path.join(root, 'target');
@@ -166,15 +172,17 @@ async function runZen() {
     const longRun = await time(long);
     let agree = 0;
     const disagreements = [];
+    const inexpressible = [];
     for (const v of vectors) {
       const got = modelled((await decision.evaluate(v.request)).result);
       const want = modelled(v.verdict);
       if (JSON.stringify(got) === JSON.stringify(want)) agree++;
+      else if (ZEN_CANNOT[v.name]) inexpressible.push(`${v.name}: ${ZEN_CANNOT[v.name]}`);
       else disagreements.push(`${v.name}: ZEN ${JSON.stringify(got)}, rsos ${JSON.stringify(want)}`);
     }
     // The timed requests too: ZEN must decide the long one as rsos does, or its time means nothing.
     const longZen = modelled((await decision.evaluate(long[0])).result);
-    return { short: shortRun, long: longRun, agree, disagreements, longZen };
+    return { short: shortRun, long: longRun, agree, disagreements, inexpressible, longZen };
   } finally {
     engine.dispose();
   }
@@ -238,11 +246,16 @@ function report(native, wasm, zen) {
   const sameLong = JSON.stringify(modelled(native.longVerdict)) === JSON.stringify(zen.longZen);
   console.log(`The 4000-char request: ZEN ${sameLong ? 'agrees' : 'DISAGREES'} with rsos-rules on the modelled parts (${zen.longZen.outcome}).`);
   console.log('Modelled parts: outcome, subject, out_of_scope category and contact, urgent, call_center, error field+code list, warning code list (not message texts). See README.md for what ZEN cannot express.');
+  if (zen.inexpressible.length) {
+    console.log('\nNot expressible in ZEN (README.md), so not counted against it:');
+    for (const d of zen.inexpressible) console.log(`- ${d}`);
+  }
   if (zen.disagreements.length) {
     console.log('\nZEN disagreements:');
     for (const d of zen.disagreements) console.log(`- ${d}`);
   }
-  if (native.agree !== n || wasm.agree !== n || zen.agree !== n || !sameLong) process.exitCode = 1;
+  const zenExpected = n - zen.inexpressible.length;
+  if (native.agree !== n || wasm.agree !== n || zen.agree !== zenExpected || !sameLong) process.exitCode = 1;
 }
 
 function median(values) {
