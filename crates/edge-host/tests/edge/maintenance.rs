@@ -25,6 +25,20 @@ async fn host_with_store(mail: &MailServer, file: &Path, vars: &[(&str, &str)]) 
     start(engine, component, config).await.unwrap()
 }
 
+/// A host whose store starts as `seeded` (as an older deployment left it), purge allowed.
+async fn host_on_seeded_store(
+    mail: &MailServer,
+    file: &Path,
+    seeded: &impl serde::Serialize,
+) -> RunningHost {
+    std::fs::write(file, serde_json::to_vec(seeded).unwrap()).unwrap();
+    let vars = [
+        ("maintenance_token", TOKEN),
+        ("rate_limit_per_address_per_minute", "0"),
+    ];
+    host_with_store(mail, file, &vars).await
+}
+
 fn stored_keys(file: &Path) -> Vec<String> {
     let text = std::fs::read(file).unwrap_or_default();
     let entries: BTreeMap<String, serde_json::Value> =
@@ -172,17 +186,8 @@ async fn purge_deletes_counters_of_windows_that_are_over_and_leaves_other_keys()
         "idem/ffffffffffffffffffffffffffffffff": "not a record",
         "someone-else": "x",
     });
-    std::fs::write(&file, serde_json::to_vec(&seeded).unwrap()).unwrap();
     let mail = MailServer::start().await;
-    let host = host_with_store(
-        &mail,
-        &file,
-        &[
-            ("maintenance_token", TOKEN),
-            ("rate_limit_per_address_per_minute", "0"),
-        ],
-    )
-    .await;
+    let host = host_on_seeded_store(&mail, &file, &seeded).await;
     let purged = purge(&host, TOKEN).await;
     assert_eq!(purged.status, 200, "{}", purged.text());
     assert_eq!(purged.json()["counters"], 2);
@@ -207,17 +212,8 @@ async fn a_long_purge_stops_after_a_batch_and_resumes_where_it_stopped() {
         .map(|i| (format!("rate/addr/{i:024x}/1000"), "1".to_string()))
         .collect();
     seeded.insert("someone-else".into(), "x".into());
-    std::fs::write(&file, serde_json::to_vec(&seeded).unwrap()).unwrap();
     let mail = MailServer::start().await;
-    let host = host_with_store(
-        &mail,
-        &file,
-        &[
-            ("maintenance_token", TOKEN),
-            ("rate_limit_per_address_per_minute", "0"),
-        ],
-    )
-    .await;
+    let host = host_on_seeded_store(&mail, &file, &seeded).await;
     let first = purge(&host, TOKEN).await.json();
     assert_eq!(
         (first["counters"].as_u64(), first["more"].as_bool()),
