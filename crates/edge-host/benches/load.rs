@@ -42,13 +42,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::server::conn::http1;
-use hyper_util::rt::TokioIo;
-use rsos_edge_host::{start, EdgeRuntime, HostConfig};
+use http_body_util::Full;
+use rsos_edge_host::{loopback, start, EdgeRuntime, HostConfig};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::sync::watch;
 
 const USAGE: &str =
@@ -259,12 +257,7 @@ impl MailApi {
         &self,
         request: hyper::Request<hyper::body::Incoming>,
     ) -> Result<hyper::Response<Full<Bytes>>, NoReply> {
-        let body = request
-            .into_body()
-            .collect()
-            .await
-            .map(|b| b.to_bytes())
-            .unwrap_or_default();
+        let body = loopback::body(request).await;
         let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
         let behaviour = {
             let roll = self.rng.lock().unwrap().unit();
@@ -324,31 +317,12 @@ impl MailApi {
 }
 
 async fn start_mail_api(api: Arc<MailApi>) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let mut stop = api.stop.clone();
-    tokio::spawn(async move {
-        loop {
-            let accepted = tokio::select! {
-                accepted = listener.accept() => accepted,
-                _ = stop.wait_for(|stopped| *stopped) => break,
-            };
-            let Ok((stream, _)) = accepted else {
-                continue;
-            };
-            let api = api.clone();
-            tokio::spawn(async move {
-                let service = hyper::service::service_fn(move |request| {
-                    let api = api.clone();
-                    async move { api.answer(request).await }
-                });
-                let _ = http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
-    addr
+    let stop = api.stop.clone();
+    let answer = move |request| {
+        let api = api.clone();
+        async move { api.answer(request).await }
+    };
+    loopback::serve(answer, Some(stop)).await.expect("bind")
 }
 
 // ---------------------------------------------------------------------------------------------

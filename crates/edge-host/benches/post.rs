@@ -18,14 +18,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::server::conn::http1;
-use hyper_util::rt::TokioIo;
-use rsos_edge_host::{start, EdgeRuntime, HostConfig};
+use http_body_util::Full;
+use rsos_edge_host::{loopback, start, EdgeRuntime, HostConfig};
 use rsos_rules::{assess, emails, BusinessClock, Outcome, Request, Ruleset, Stamp};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
 const CLIENTS: usize = 8;
 const REQUESTS: usize = 1000;
@@ -41,31 +39,17 @@ fn component_path() -> PathBuf {
     target.join("wasm32-wasip2/release/rsos_edge.wasm")
 }
 
+/// `loopback::serve` for handlers that always answer.
 async fn serve<F, Fut>(handler: F) -> SocketAddr
 where
     F: Fn(hyper::Request<hyper::body::Incoming>) -> Fut + Clone + Send + Sync + 'static,
-    Fut: std::future::Future<Output = hyper::Response<Full<Bytes>>> + Send,
+    Fut: std::future::Future<Output = hyper::Response<Full<Bytes>>> + Send + 'static,
 {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                continue;
-            };
-            let handler = handler.clone();
-            tokio::spawn(async move {
-                let service = hyper::service::service_fn(move |request| {
-                    let handler = handler.clone();
-                    async move { Ok::<_, std::convert::Infallible>(handler(request).await) }
-                });
-                let _ = http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
-    addr
+    let answer = move |request| {
+        let reply = handler(request);
+        async move { Ok::<_, std::convert::Infallible>(reply.await) }
+    };
+    loopback::serve(answer, None).await.expect("bind")
 }
 
 /// One request on a fresh connection; returns the status.
@@ -91,12 +75,7 @@ async fn native(
     request: hyper::Request<hyper::body::Incoming>,
     sink: SocketAddr,
 ) -> hyper::Response<Full<Bytes>> {
-    let body = request
-        .into_body()
-        .collect()
-        .await
-        .map(|b| b.to_bytes())
-        .unwrap_or_default();
+    let body = loopback::body(request).await;
     let respond = |status: u16, body: String| {
         hyper::Response::builder()
             .status(status)
@@ -171,7 +150,7 @@ async fn load(addr: SocketAddr, body: Arc<Vec<u8>>, expect: u16, label: &str) ->
 async fn main() {
     let sink = serve(
         |request: hyper::Request<hyper::body::Incoming>| async move {
-            let _ = request.into_body().collect().await;
+            loopback::body(request).await;
             hyper::Response::builder()
                 .status(202)
                 .body(Full::new(Bytes::new()))

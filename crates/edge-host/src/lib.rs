@@ -25,6 +25,7 @@
 //! ```
 
 pub mod key_value;
+pub mod loopback;
 pub mod mailbox;
 pub mod manifest;
 pub mod outbound;

@@ -11,13 +11,11 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::server::conn::http1;
-use hyper_util::rt::TokioIo;
-use rsos_edge_host::{start, EdgeRuntime, HostConfig, RunningHost};
+use http_body_util::Full;
+use rsos_edge_host::{loopback, start, EdgeRuntime, HostConfig, RunningHost};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use wasmtime::component::Component;
 use wasmtime::Engine;
 
@@ -141,32 +139,21 @@ pub struct MailServer {
 
 impl MailServer {
     pub async fn start() -> MailServer {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let server = MailServer {
-            addr: listener.local_addr().expect("addr"),
+        let mut server = MailServer {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             received: Arc::default(),
             policy: Arc::new(Mutex::new(Arc::new(|_: &Value| Behaviour::Accept))),
             token_lifetime_s: Arc::new(Mutex::new(3599)),
             revoked: Arc::default(),
         };
-        let shared = server.clone();
-        tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    continue;
-                };
-                let shared = shared.clone();
-                tokio::spawn(async move {
-                    let service = hyper::service::service_fn(move |request| {
-                        let shared = shared.clone();
-                        async move { shared.answer(request).await }
-                    });
-                    let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
+        // The answering copy shares every record and setting; only its `addr` is unset,
+        // and answering never reads it.
+        let answering = server.clone();
+        let answer = move |request| {
+            let answering = answering.clone();
+            async move { answering.answer(request).await }
+        };
+        server.addr = loopback::serve(answer, None).await.expect("bind");
         server
     }
 
@@ -242,12 +229,7 @@ impl MailServer {
             .iter()
             .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
             .collect::<BTreeMap<_, _>>();
-        let body = request
-            .into_body()
-            .collect()
-            .await
-            .map(|b| b.to_bytes())
-            .unwrap_or_default();
+        let body = loopback::body(request).await;
         if path.ends_with("/oauth2/v2.0/token") {
             return Ok(self.sign_in(path, headers, &body));
         }
