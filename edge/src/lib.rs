@@ -166,7 +166,7 @@ fn post(settings: &Settings, request: IncomingRequest) -> Reply {
             return unavailable();
         }
     };
-    let client_address = header(&request, "spin-client-addr")
+    let client_address = spin_header(&request, "spin-client-addr")
         .map(|addr| strip_port(&addr).to_owned())
         .unwrap_or_else(|| "unknown".to_owned());
     let per_minute = settings.rate_limit_per_address_per_minute;
@@ -290,6 +290,19 @@ fn header_bytes(request: &IncomingRequest, name: &str) -> Option<Vec<u8>> {
         .into_iter()
         .find(|(n, _)| n.eq_ignore_ascii_case(name))
         .map(|(_, v)| v)
+}
+
+/// A header Spin sets itself. Spin keeps every header the client sent and then appends its
+/// own (`spin-client-addr`, `spin-full-url`, …; Spin 4's `trigger-http` `headers.rs`), so the
+/// value Spin set is the last one: an earlier one was made up by the client.
+fn spin_header(request: &IncomingRequest, name: &str) -> Option<String> {
+    request
+        .headers()
+        .entries()
+        .into_iter()
+        .rev()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .and_then(|(_, v)| String::from_utf8(v).ok())
 }
 
 /// The token of an `Authorization: Bearer …` header (the scheme is case-insensitive).
