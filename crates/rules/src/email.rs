@@ -11,7 +11,7 @@ use crate::request::Field;
 use crate::ruleset::Ruleset;
 use crate::verdict::{Assessment, Outcome, WarningCode};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EmailKind {
     Forward,
@@ -20,7 +20,7 @@ pub enum EmailKind {
 }
 
 /// One email to send. Field order is the wire order of `rsos render`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Email {
     pub kind: EmailKind,
     pub to: String,

@@ -1,0 +1,424 @@
+//! The exactly-once property, model-checked: two or three submissions of one request under one
+//! key, interleaved one store or mail operation at a time in every order, with a mail API that
+//! may refuse or lose an answer, a contender that may crash at any point, and a clock that may
+//! jump past leases. Every reachable state is visited once (states are remembered by a hash),
+//! so every schedule is covered without enumerating schedules one by one.
+//!
+//! In every state: no email kind reached an inbox twice, and nobody was told "delivered"
+//! before every email reached one. In every final state without a crash or a fault: the request
+//! was delivered. The one timing assumption is explicit: the clock never jumps past the time a
+//! live contender must act by (`Delivery::must_act_by`: a live owner works within its lease, a
+//! round's winner writes within a lease of its count). The last tests show the checker finds
+//! the duplicates that appear when that assumption, or the mail API's deduplication, is dropped.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+use rsos_delivery::{
+    Answer, Config, Delivery, Finish, MailFailure, NewRequest, Probe, RecordKeys, Step,
+};
+use rsos_rules::{Email, EmailKind};
+
+const LEASE: u64 = 100;
+
+#[derive(Clone, Copy)]
+struct Model {
+    contenders: usize,
+    two_phase: bool,
+    /// Mail calls that may be refused or lose their answer.
+    faults: u8,
+    crashes: u8,
+    /// Jumps of the clock by a lease and a bit.
+    ticks: u8,
+    /// The one-phase mail API delivers each idempotency key once (our webhook contract).
+    deduplicating_mail: bool,
+    /// Drop the timing assumption: the clock may jump past a live contender's deadline.
+    unbounded_clock: bool,
+    wait_ms: u64,
+}
+
+impl Model {
+    fn of(contenders: usize, two_phase: bool) -> Model {
+        Model {
+            contenders,
+            two_phase,
+            faults: 1,
+            crashes: 1,
+            ticks: 3,
+            deduplicating_mail: true,
+            unbounded_clock: false,
+            wait_ms: 1_000,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Hash)]
+enum Status {
+    Live,
+    Crashed,
+    Finished(Finish),
+}
+
+#[derive(Clone, Debug, Hash)]
+struct Contender {
+    machine: Delivery,
+    /// The step it is about to take; `None` before it started.
+    next: Option<Step>,
+    status: Status,
+}
+
+#[derive(Clone, Debug, Default, Hash)]
+struct Mail {
+    /// One-phase: the idempotency keys already taken.
+    keys: BTreeSet<String>,
+    /// What reached an inbox, per email kind.
+    delivered: BTreeMap<String, u32>,
+    /// Two-phase: created messages (kind, sent).
+    drafts: Vec<(String, bool)>,
+}
+
+#[derive(Clone, Debug, Hash)]
+struct World {
+    store: BTreeMap<String, Vec<u8>>,
+    now: u64,
+    contenders: Vec<Contender>,
+    mail: Mail,
+    faults: u8,
+    crashes: u8,
+    ticks: u8,
+}
+
+impl World {
+    fn start(model: &Model) -> World {
+        let keys = RecordKeys::new("A12345", "draft-1");
+        let config = Config {
+            lease_ms: LEASE,
+            wait_ms: model.wait_ms,
+            recheck_ms: 1,
+            two_phase: model.two_phase,
+        };
+        let contenders = (0..model.contenders)
+            .map(|i| {
+                let tracking = format!("T{i}");
+                let emails = [EmailKind::Forward, EmailKind::Acknowledgement]
+                    .map(|kind| Email {
+                        kind,
+                        to: "mailbox".into(),
+                        reply_to: None,
+                        subject: "s".into(),
+                        text: tracking.clone(),
+                    })
+                    .to_vec();
+                let fresh = NewRequest {
+                    tracking_id: tracking,
+                    received_ms: 0,
+                    emails,
+                };
+                Contender {
+                    machine: Delivery::new(config, keys.clone(), "fp".into(), fresh, Vec::new()),
+                    next: None,
+                    status: Status::Live,
+                }
+            })
+            .collect();
+        World {
+            store: BTreeMap::new(),
+            now: 0,
+            contenders,
+            mail: Mail::default(),
+            faults: model.faults,
+            crashes: model.crashes,
+            ticks: model.ticks,
+        }
+    }
+
+    /// 128 bits of the whole state: two differently salted SipHashes.
+    fn fingerprint(&self) -> (u64, u64) {
+        let hash = |salt: u8| {
+            let mut h = DefaultHasher::new();
+            salt.hash(&mut h);
+            self.hash(&mut h);
+            h.finish()
+        };
+        (hash(1), hash(2))
+    }
+
+    fn deliver(&mut self, kind: &str) {
+        *self.mail.delivered.entry(kind.to_owned()).or_default() += 1;
+    }
+
+    /// Every way contender `i` can take its next step.
+    fn steps_of(&self, i: usize, model: &Model) -> Vec<World> {
+        let Some(step) = self.contenders[i].next.clone() else {
+            return vec![self.answered(i, Answer::Start)];
+        };
+        let refused = || MailFailure::refused("refused");
+        let lost = || MailFailure {
+            reason: "lost".into(),
+            answer_lost: true,
+            retry_after_s: None,
+        };
+        let mut out = Vec::new();
+        match step {
+            Step::Get { key } => {
+                out.push(self.answered(i, Answer::Got(self.store.get(&key).cloned())))
+            }
+            Step::Set { key, value } => {
+                let mut w = self.clone();
+                w.store.insert(key, value);
+                out.push(w.answered(i, Answer::Written));
+            }
+            Step::Increment { key, delta } => {
+                let mut w = self.clone();
+                let current: i64 = w
+                    .store
+                    .get(&key)
+                    .map(|v| String::from_utf8_lossy(v).parse().unwrap_or(0))
+                    .unwrap_or(0);
+                let next = current + delta;
+                w.store.insert(key, next.to_string().into_bytes());
+                out.push(w.answered(i, Answer::Counted(next)));
+            }
+            Step::Sleep { .. } => out.push(self.answered(i, Answer::Slept)),
+            Step::Send {
+                email,
+                idempotency_key,
+            } => {
+                let kind = format!("{:?}", email.kind);
+                let mut accept = self.clone();
+                if !model.deduplicating_mail || accept.mail.keys.insert(idempotency_key) {
+                    accept.deliver(&kind);
+                }
+                if self.faults > 0 {
+                    let mut lost_world = accept.clone();
+                    lost_world.faults -= 1;
+                    out.push(lost_world.answered(i, Answer::Sent(Err(lost()))));
+                    let mut refuse = self.clone();
+                    refuse.faults -= 1;
+                    out.push(refuse.answered(i, Answer::Sent(Err(refused()))));
+                }
+                out.push(accept.answered(i, Answer::Sent(Ok(()))));
+            }
+            Step::Prepare { email, .. } => {
+                let mut created = self.clone();
+                created
+                    .mail
+                    .drafts
+                    .push((format!("{:?}", email.kind), false));
+                let handle = (created.mail.drafts.len() - 1).to_string();
+                if self.faults > 0 {
+                    let mut lost_world = created.clone();
+                    lost_world.faults -= 1;
+                    out.push(lost_world.answered(i, Answer::Prepared(Err(lost()))));
+                    let mut refuse = self.clone();
+                    refuse.faults -= 1;
+                    out.push(refuse.answered(i, Answer::Prepared(Err(refused()))));
+                }
+                out.push(created.answered(i, Answer::Prepared(Ok(handle))));
+            }
+            Step::Commit { handle } => {
+                let h: usize = handle.parse().expect("a handle the model made");
+                if self.mail.drafts[h].1 {
+                    // Graph refuses to send a message that was already sent.
+                    out.push(self.answered(i, Answer::Committed(Err(refused()))));
+                } else {
+                    let mut sent = self.clone();
+                    sent.mail.drafts[h].1 = true;
+                    let kind = sent.mail.drafts[h].0.clone();
+                    sent.deliver(&kind);
+                    if self.faults > 0 {
+                        let mut lost_world = sent.clone();
+                        lost_world.faults -= 1;
+                        out.push(lost_world.answered(i, Answer::Committed(Err(lost()))));
+                        let mut refuse = self.clone();
+                        refuse.faults -= 1;
+                        out.push(refuse.answered(i, Answer::Committed(Err(refused()))));
+                    }
+                    out.push(sent.answered(i, Answer::Committed(Ok(()))));
+                }
+            }
+            Step::Probe { handle } => {
+                let h: usize = handle.parse().expect("a handle the model made");
+                let probe = if self.mail.drafts[h].1 {
+                    Probe::Sent
+                } else {
+                    Probe::Unsent
+                };
+                out.push(self.answered(i, Answer::Probed(Ok(probe))));
+            }
+            Step::Done(finish) => {
+                let mut w = self.clone();
+                w.contenders[i].status = Status::Finished(finish);
+                out.push(w);
+            }
+        }
+        out
+    }
+
+    fn answered(&self, i: usize, answer: Answer) -> World {
+        let mut w = self.clone();
+        let now = w.now;
+        let contender = &mut w.contenders[i];
+        let step = contender.machine.resume(now, answer);
+        if let Step::Done(finish) = &step {
+            contender.status = Status::Finished(finish.clone());
+        }
+        contender.next = Some(step);
+        w
+    }
+
+    fn successors(&self, model: &Model) -> Vec<World> {
+        let mut out = Vec::new();
+        for i in 0..self.contenders.len() {
+            if self.contenders[i].status != Status::Live {
+                continue;
+            }
+            out.extend(self.steps_of(i, model));
+            if self.crashes > 0 {
+                let mut w = self.clone();
+                w.crashes -= 1;
+                w.contenders[i].status = Status::Crashed;
+                out.push(w);
+            }
+        }
+        if self.ticks > 0 {
+            let target = self.now + LEASE + 1;
+            let allowed = model.unbounded_clock
+                || self.contenders.iter().all(|c| {
+                    c.status != Status::Live || c.machine.must_act_by().is_none_or(|by| target < by)
+                });
+            if allowed {
+                let mut w = self.clone();
+                w.now = target;
+                w.ticks -= 1;
+                out.push(w);
+            }
+        }
+        out
+    }
+
+    /// The safety properties; `Err` names the broken one.
+    fn check(&self, model: &Model) -> Result<(), String> {
+        for (kind, n) in &self.mail.delivered {
+            if *n > 1 {
+                return Err(format!("{kind} reached an inbox {n} times"));
+            }
+        }
+        let all_delivered = ["Forward", "Acknowledgement"]
+            .iter()
+            .all(|k| self.mail.delivered.get(*k) == Some(&1));
+        for c in &self.contenders {
+            if let Status::Finished(Finish::Delivered(_) | Finish::Replayed(_)) = c.status {
+                if !all_delivered {
+                    return Err(format!(
+                        "told delivered, but the inboxes got {:?}",
+                        self.mail.delivered
+                    ));
+                }
+            }
+        }
+        let over = self.contenders.iter().all(|c| c.status != Status::Live);
+        let undisturbed = self.crashes == model.crashes && self.faults == model.faults;
+        if over && undisturbed && !all_delivered {
+            return Err(format!(
+                "no crash and no fault, yet not delivered: {:?}",
+                self.contenders
+                    .iter()
+                    .map(|c| &c.status)
+                    .collect::<Vec<_>>()
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Visits every state reachable from the start; returns how many, or the first broken property
+/// with the path of states that led to it.
+fn explore(model: Model) -> Result<usize, String> {
+    let start = World::start(&model);
+    let mut seen: HashSet<(u64, u64)> = HashSet::new();
+    seen.insert(start.fingerprint());
+    let mut stack = vec![(start, 0usize)];
+    while let Some((world, depth)) = stack.pop() {
+        if let Err(broken) = world.check(&model) {
+            return Err(format!(
+                "{broken}\nafter {depth} steps in state:\n{world:#?}"
+            ));
+        }
+        for next in world.successors(&model) {
+            if seen.insert(next.fingerprint()) {
+                stack.push((next, depth + 1));
+            }
+        }
+    }
+    Ok(seen.len())
+}
+
+fn holds(model: Model) -> usize {
+    match explore(model) {
+        Ok(states) => {
+            println!("{states} states");
+            states
+        }
+        Err(broken) => panic!("{broken}"),
+    }
+}
+
+#[test]
+fn two_submissions_one_phase_never_deliver_twice_or_lose_an_email() {
+    assert!(holds(Model::of(2, false)) > 1_000);
+}
+
+#[test]
+fn two_submissions_two_phase_never_deliver_twice_or_lose_an_email() {
+    assert!(holds(Model::of(2, true)) > 1_000);
+}
+
+#[test]
+fn three_submissions_one_phase_with_a_crash_never_deliver_twice() {
+    holds(Model {
+        faults: 0,
+        ticks: 2,
+        ..Model::of(3, false)
+    });
+}
+
+/// About two million states: run it with `cargo test -p rsos-delivery --release -- --ignored`.
+#[test]
+#[ignore = "two million states; minutes in a debug build"]
+fn three_submissions_two_phase_with_a_crash_never_deliver_twice() {
+    holds(Model {
+        faults: 0,
+        ticks: 2,
+        ..Model::of(3, true)
+    });
+}
+
+#[test]
+fn impatient_submissions_give_up_without_breaking_anything() {
+    holds(Model {
+        wait_ms: 150,
+        ..Model::of(2, true)
+    });
+}
+
+#[test]
+fn the_checker_finds_the_duplicate_a_non_deduplicating_one_phase_api_allows() {
+    let broken = explore(Model {
+        deduplicating_mail: false,
+        ..Model::of(2, false)
+    })
+    .expect_err("a lost answer from an API without idempotency keys leads to a resend");
+    assert!(broken.contains("reached an inbox 2 times"), "{broken}");
+}
+
+#[test]
+fn the_checker_finds_the_duplicate_a_stalled_owner_causes() {
+    let broken = explore(Model {
+        unbounded_clock: true,
+        faults: 0,
+        ..Model::of(2, true)
+    })
+    .expect_err("an owner that outlives its lease overlaps the next owner");
+    assert!(broken.contains("reached an inbox 2 times"), "{broken}");
+}

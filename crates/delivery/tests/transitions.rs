@@ -1,0 +1,728 @@
+//! Every transition of the delivery machine, natively: a memory store, a hand-moved clock and a
+//! scripted mail API. One test per behaviour of `src/machine.rs`.
+
+use std::collections::VecDeque;
+
+use rsos_delivery::limits::{RateCheck, PER_SAN};
+use rsos_delivery::{
+    run, Answer, Config, Delivery, Finish, MailFailure, Mailer, ManualClock, MemoryStore,
+    NewRequest, Probe, Record, RecordKeys, SlotState, Step, Store,
+};
+use rsos_rules::{Email, EmailKind};
+
+const T0: u64 = 1_767_225_600_000;
+
+fn email(kind: EmailKind, tracking: &str) -> Email {
+    Email {
+        kind,
+        to: "AgentRSOS@humana.com".into(),
+        reply_to: None,
+        subject: "Smith, John Medicare".into(),
+        text: format!("Member ID #: H1234 Tracking ID: {tracking}"),
+    }
+}
+
+fn fresh(tracking: &str) -> NewRequest {
+    NewRequest {
+        tracking_id: tracking.into(),
+        received_ms: T0 as i64,
+        emails: vec![
+            email(EmailKind::Forward, tracking),
+            email(EmailKind::Acknowledgement, tracking),
+        ],
+    }
+}
+
+fn keys() -> RecordKeys {
+    RecordKeys::new("A12345", "draft-1")
+}
+
+fn config(two_phase: bool) -> Config {
+    Config {
+        lease_ms: 1_000,
+        wait_ms: 5_000,
+        recheck_ms: 10,
+        two_phase,
+    }
+}
+
+fn submission(tracking: &str, two_phase: bool) -> Delivery {
+    Delivery::new(
+        config(two_phase),
+        keys(),
+        "fp".into(),
+        fresh(tracking),
+        Vec::new(),
+    )
+}
+
+fn stored(store: &MemoryStore) -> Record {
+    let bytes = store.get(&keys().record()).unwrap().expect("a record");
+    Record::decode(&bytes).expect("a readable record")
+}
+
+/// A mail API that answers from a script (accepting once the script is used up) and keeps
+/// what it delivered.
+#[derive(Default)]
+struct Script {
+    two_phase: bool,
+    failures: VecDeque<MailFailure>,
+    /// (kind, idempotency key or handle) of every email that went out.
+    delivered: Vec<EmailKind>,
+    drafts: Vec<(EmailKind, bool)>,
+    calls: Vec<&'static str>,
+    /// Answers to probes, in order (default: what the drafts say).
+    probes: VecDeque<Probe>,
+}
+
+impl Script {
+    fn one_phase() -> Script {
+        Script::default()
+    }
+    fn two_phase() -> Script {
+        Script {
+            two_phase: true,
+            ..Script::default()
+        }
+    }
+    fn next_failure(&mut self) -> Option<MailFailure> {
+        self.failures.pop_front()
+    }
+}
+
+impl Mailer for Script {
+    fn two_phase(&self) -> bool {
+        self.two_phase
+    }
+    fn send(&mut self, email: &Email, _key: &str) -> Result<(), MailFailure> {
+        self.calls.push("send");
+        match self.next_failure() {
+            Some(f) if f.answer_lost => {
+                self.delivered.push(email.kind);
+                Err(f)
+            }
+            Some(f) => Err(f),
+            None => {
+                self.delivered.push(email.kind);
+                Ok(())
+            }
+        }
+    }
+    fn prepare(&mut self, email: &Email, _key: &str) -> Result<String, MailFailure> {
+        self.calls.push("prepare");
+        if let Some(f) = self.next_failure() {
+            return Err(f);
+        }
+        self.drafts.push((email.kind, false));
+        Ok(format!("draft-{}", self.drafts.len() - 1))
+    }
+    fn commit(&mut self, handle: &str) -> Result<(), MailFailure> {
+        self.calls.push("commit");
+        let i: usize = handle.trim_start_matches("draft-").parse().unwrap();
+        let failure = self.next_failure();
+        if failure.as_ref().is_none_or(|f| f.answer_lost) {
+            assert!(!self.drafts[i].1, "a sent message was sent again");
+            self.drafts[i].1 = true;
+            self.delivered.push(self.drafts[i].0);
+        }
+        failure.map_or(Ok(()), Err)
+    }
+    fn probe(&mut self, handle: &str) -> Result<Probe, MailFailure> {
+        self.calls.push("probe");
+        if let Some(answer) = self.probes.pop_front() {
+            return Ok(answer);
+        }
+        let i: usize = handle.trim_start_matches("draft-").parse().unwrap();
+        Ok(if self.drafts[i].1 {
+            Probe::Sent
+        } else {
+            Probe::Unsent
+        })
+    }
+}
+
+fn lost_answer() -> MailFailure {
+    MailFailure {
+        reason: "the mail API did not answer in time".into(),
+        answer_lost: true,
+        retry_after_s: None,
+    }
+}
+
+/// Counts store operations by kind while delegating to a memory store.
+#[derive(Default)]
+struct Counting {
+    inner: MemoryStore,
+    ops: std::cell::RefCell<Vec<&'static str>>,
+}
+
+impl Store for Counting {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, rsos_delivery::StoreError> {
+        self.ops.borrow_mut().push("get");
+        self.inner.get(key)
+    }
+    fn set(&self, key: &str, value: &[u8]) -> Result<(), rsos_delivery::StoreError> {
+        self.ops.borrow_mut().push("set");
+        self.inner.set(key, value)
+    }
+    fn delete(&self, key: &str) -> Result<(), rsos_delivery::StoreError> {
+        self.ops.borrow_mut().push("delete");
+        self.inner.delete(key)
+    }
+    fn increment(&self, key: &str, delta: i64) -> Result<i64, rsos_delivery::StoreError> {
+        self.ops.borrow_mut().push("increment");
+        self.inner.increment(key, delta)
+    }
+    fn keys(
+        &self,
+        cursor: Option<&str>,
+    ) -> Result<rsos_delivery::KeyPage, rsos_delivery::StoreError> {
+        self.ops.borrow_mut().push("keys");
+        self.inner.keys(cursor)
+    }
+}
+
+#[test]
+fn a_first_submission_claims_round_one_and_sends_every_email_in_order() {
+    let store = Counting::default();
+    let mut mail = Script::one_phase();
+    let finish = run(
+        &mut submission("T1", false),
+        &store,
+        &mut mail,
+        &ManualClock::at(T0),
+    );
+    let Finish::Delivered(facts) = finish else {
+        panic!("not delivered: {finish:?}")
+    };
+    assert_eq!(facts.tracking_id, "T1");
+    assert_eq!(
+        facts.accepted,
+        [EmailKind::Forward, EmailKind::Acknowledgement]
+    );
+    assert_eq!(
+        mail.delivered,
+        [EmailKind::Forward, EmailKind::Acknowledgement]
+    );
+    // One read, one claim, and a write before every mail call and after the last answer.
+    assert_eq!(
+        *store.ops.borrow(),
+        ["get", "increment", "set", "set", "set"]
+    );
+    assert_eq!(
+        store.inner.get(&keys().claim(1)).unwrap(),
+        Some(b"1".to_vec())
+    );
+}
+
+#[test]
+fn a_delivered_record_keeps_no_email_and_no_lease() {
+    let store = MemoryStore::default();
+    run(
+        &mut submission("T1", false),
+        &store,
+        &mut Script::one_phase(),
+        &ManualClock::at(T0),
+    );
+    let record = stored(&store);
+    assert!(record.delivered);
+    assert_eq!(record.lease_until_ms, 0);
+    assert!(record.slots.iter().all(|s| s.state == SlotState::Accepted));
+    let text = String::from_utf8(store.get(&keys().record()).unwrap().unwrap()).unwrap();
+    assert!(!text.contains("H1234"), "member data kept: {text}");
+}
+
+#[test]
+fn a_retry_after_delivery_replays_and_sends_nothing() {
+    let store = MemoryStore::default();
+    let clock = ManualClock::at(T0);
+    run(
+        &mut submission("T1", false),
+        &store,
+        &mut Script::one_phase(),
+        &clock,
+    );
+    let mut mail = Script::one_phase();
+    let finish = run(&mut submission("T2", false), &store, &mut mail, &clock);
+    let Finish::Replayed(facts) = finish else {
+        panic!("not replayed: {finish:?}")
+    };
+    assert_eq!(facts.tracking_id, "T1");
+    assert!(mail.calls.is_empty());
+}
+
+#[test]
+fn another_request_under_the_same_key_is_a_conflict() {
+    let store = MemoryStore::default();
+    let clock = ManualClock::at(T0);
+    run(
+        &mut submission("T1", false),
+        &store,
+        &mut Script::one_phase(),
+        &clock,
+    );
+    let mut other = Delivery::new(
+        config(false),
+        keys(),
+        "other".into(),
+        fresh("T2"),
+        Vec::new(),
+    );
+    assert_eq!(
+        run(&mut other, &store, &mut Script::one_phase(), &clock),
+        Finish::Conflict
+    );
+}
+
+#[test]
+fn a_mail_failure_lets_go_and_a_retry_sends_only_what_is_missing() {
+    let store = MemoryStore::default();
+    let clock = ManualClock::at(T0);
+    // Forward accepted, acknowledgement refused.
+    let mut half = HalfWay::default();
+    let finish = run(&mut submission("T1", false), &store, &mut half, &clock);
+    let Finish::MailFailed { facts, failure } = finish else {
+        panic!("not a mail failure: {finish:?}")
+    };
+    assert_eq!(facts.accepted, [EmailKind::Forward]);
+    assert_eq!(failure.reason, "refused");
+    let record = stored(&store);
+    assert_eq!(record.lease_until_ms, 0, "the lease is let go at once");
+    let mut retry = Script::one_phase();
+    let finish = run(&mut submission("T2", false), &store, &mut retry, &clock);
+    assert!(
+        matches!(finish, Finish::Delivered(ref f) if f.tracking_id == "T1"),
+        "{finish:?}"
+    );
+    assert_eq!(retry.delivered, [EmailKind::Acknowledgement]);
+    assert_eq!(stored(&store).round, 2);
+}
+
+/// Accepts the forward, refuses everything after it.
+#[derive(Default)]
+struct HalfWay {
+    sent: usize,
+}
+
+impl Mailer for HalfWay {
+    fn two_phase(&self) -> bool {
+        false
+    }
+    fn send(&mut self, _email: &Email, _key: &str) -> Result<(), MailFailure> {
+        self.sent += 1;
+        if self.sent == 1 {
+            Ok(())
+        } else {
+            Err(MailFailure::refused("refused"))
+        }
+    }
+    fn prepare(&mut self, _: &Email, _: &str) -> Result<String, MailFailure> {
+        unreachable!()
+    }
+    fn commit(&mut self, _: &str) -> Result<(), MailFailure> {
+        unreachable!()
+    }
+    fn probe(&mut self, _: &str) -> Result<Probe, MailFailure> {
+        unreachable!()
+    }
+}
+
+/// Steps `delivery` until it asks for something other than store work, answering from `store`.
+fn step_until_mail(
+    delivery: &mut Delivery,
+    store: &MemoryStore,
+    now: u64,
+    mut answer: Answer,
+) -> Step {
+    loop {
+        let step = delivery.resume(now, answer);
+        answer = match &step {
+            Step::Get { key } => Answer::Got(store.get(key).unwrap()),
+            Step::Set { key, value } => {
+                store.set(key, value).unwrap();
+                Answer::Written
+            }
+            Step::Increment { key, delta } => {
+                Answer::Counted(store.increment(key, *delta).unwrap())
+            }
+            _ => return step,
+        };
+    }
+}
+
+#[test]
+fn a_second_submission_waits_for_a_live_owner_then_replays() {
+    let store = MemoryStore::default();
+    let mut a = submission("T1", false);
+    let mut b = submission("T2", false);
+    // A owns round 1 and is about to send the forward.
+    let step = step_until_mail(&mut a, &store, T0, Answer::Start);
+    assert!(matches!(step, Step::Send { .. }));
+    assert!(a.owns());
+    // B sees A's live lease and waits.
+    let step = step_until_mail(&mut b, &store, T0 + 1, Answer::Start);
+    assert_eq!(step, Step::Sleep { ms: 10 });
+    // A finishes.
+    let step = step_until_mail(&mut a, &store, T0 + 2, Answer::Sent(Ok(())));
+    let step = step_until_mail(
+        &mut a,
+        &store,
+        T0 + 3,
+        match step {
+            Step::Send { .. } => Answer::Sent(Ok(())),
+            other => panic!("{other:?}"),
+        },
+    );
+    assert!(matches!(step, Step::Done(Finish::Delivered(_))));
+    // B looks again and replays A's outcome.
+    let step = step_until_mail(&mut b, &store, T0 + 20, Answer::Slept);
+    assert!(matches!(step, Step::Done(Finish::Replayed(ref f)) if f.tracking_id == "T1"));
+}
+
+#[test]
+fn waiting_past_the_wait_budget_answers_in_progress() {
+    let store = MemoryStore::default();
+    let mut a = submission("T1", false);
+    let mut b = submission("T2", false);
+    step_until_mail(&mut a, &store, T0, Answer::Start);
+    assert_eq!(
+        step_until_mail(&mut b, &store, T0, Answer::Start),
+        Step::Sleep { ms: 10 }
+    );
+    // A renews its lease as it goes; B's patience is what runs out.
+    let renewed = stored(&store);
+    assert!(renewed.leased(T0 + 900));
+    let mut record = renewed;
+    record.lease_until_ms = T0 + 10_000;
+    store.set(&keys().record(), &record.encode()).unwrap();
+    assert_eq!(
+        step_until_mail(&mut b, &store, T0 + 5_000, Answer::Slept),
+        Step::Done(Finish::InProgress)
+    );
+}
+
+#[test]
+fn an_expired_lease_is_taken_over_by_the_next_round_with_the_same_tracking_id() {
+    let store = MemoryStore::default();
+    let mut a = submission("T1", false);
+    // A claims, writes, and dies before sending anything.
+    assert!(matches!(
+        step_until_mail(&mut a, &store, T0, Answer::Start),
+        Step::Send { .. }
+    ));
+    let clock = ManualClock::at(T0 + 1_001);
+    let mut mail = Script::one_phase();
+    let finish = run(&mut submission("T2", false), &store, &mut mail, &clock);
+    assert!(
+        matches!(finish, Finish::Delivered(ref f) if f.tracking_id == "T1"),
+        "{finish:?}"
+    );
+    assert_eq!(
+        mail.delivered,
+        [EmailKind::Forward, EmailKind::Acknowledgement]
+    );
+    assert_eq!(stored(&store).round, 2);
+}
+
+#[test]
+fn a_round_winner_that_never_wrote_is_presumed_dead_after_a_lease() {
+    let store = MemoryStore::default();
+    let mut a = submission("T1", false);
+    // A counts 1 on round 1 and dies before its first write.
+    assert!(matches!(a.resume(T0, Answer::Start), Step::Get { .. }));
+    let Step::Increment { key, .. } = a.resume(T0, Answer::Got(None)) else {
+        panic!()
+    };
+    assert_eq!(store.increment(&key, 1).unwrap(), 1);
+    // B loses round 1 and waits a whole lease for A's write before claiming round 2.
+    let mut b = submission("T2", false);
+    assert_eq!(
+        step_until_mail(&mut b, &store, T0 + 10, Answer::Start),
+        Step::Sleep { ms: 10 }
+    );
+    assert_eq!(
+        step_until_mail(&mut b, &store, T0 + 500, Answer::Slept),
+        Step::Sleep { ms: 10 }
+    );
+    let step = step_until_mail(&mut b, &store, T0 + 1_010, Answer::Slept);
+    assert!(matches!(step, Step::Send { .. }), "{step:?}");
+    let record = stored(&store);
+    assert_eq!((record.round, record.tracking_id.as_str()), (2, "T2"));
+}
+
+#[test]
+fn rate_limits_count_a_new_request_once_and_never_a_retry() {
+    let store = MemoryStore::default();
+    let clock = ManualClock::at(T0);
+    let limit = |n| vec![RateCheck::new(PER_SAN, "A12345", n, T0 / 1000).unwrap()];
+    let mut first = Delivery::new(config(false), keys(), "fp".into(), fresh("T1"), limit(1));
+    assert!(matches!(
+        run(&mut first, &store, &mut Script::one_phase(), &clock),
+        Finish::Delivered(_)
+    ));
+    let mut retry = Delivery::new(config(false), keys(), "fp".into(), fresh("T2"), limit(1));
+    assert!(matches!(
+        run(&mut retry, &store, &mut Script::one_phase(), &clock),
+        Finish::Replayed(_)
+    ));
+    let other_keys = RecordKeys::new("A12345", "draft-2");
+    let mut second = Delivery::new(
+        config(false),
+        other_keys,
+        "fp2".into(),
+        fresh("T3"),
+        limit(1),
+    );
+    assert!(matches!(
+        run(&mut second, &store, &mut Script::one_phase(), &clock),
+        Finish::Limited { retry_after_s } if retry_after_s > 0
+    ));
+}
+
+#[test]
+fn a_request_without_emails_is_delivered_by_its_claim_write() {
+    let store = Counting::default();
+    let empty = NewRequest {
+        emails: Vec::new(),
+        ..fresh("T1")
+    };
+    let mut d = Delivery::new(config(false), keys(), "fp".into(), empty, Vec::new());
+    assert!(matches!(
+        run(
+            &mut d,
+            &store,
+            &mut Script::one_phase(),
+            &ManualClock::at(T0)
+        ),
+        Finish::Delivered(_)
+    ));
+    assert_eq!(*store.ops.borrow(), ["get", "increment", "set"]);
+}
+
+#[test]
+fn two_phase_mail_records_the_message_id_before_sending_it() {
+    let store = MemoryStore::default();
+    let mut mail = Script::two_phase();
+    let finish = run(
+        &mut submission("T1", true),
+        &store,
+        &mut mail,
+        &ManualClock::at(T0),
+    );
+    assert!(matches!(finish, Finish::Delivered(_)));
+    assert_eq!(mail.calls, ["prepare", "commit", "prepare", "commit"]);
+    assert_eq!(
+        mail.delivered,
+        [EmailKind::Forward, EmailKind::Acknowledgement]
+    );
+}
+
+#[test]
+fn a_lost_send_answer_is_asked_about_instead_of_sending_again() {
+    let store = MemoryStore::default();
+    // The first commit goes through but its answer is lost.
+    let mut lossy = LossyCommit::default();
+    let finish = run(
+        &mut submission("T1", true),
+        &store,
+        &mut lossy,
+        &ManualClock::at(T0),
+    );
+    assert!(matches!(finish, Finish::Delivered(_)), "{finish:?}");
+    assert_eq!(
+        lossy.inner.calls,
+        ["prepare", "commit", "probe", "prepare", "commit"]
+    );
+    assert_eq!(
+        lossy.inner.delivered,
+        [EmailKind::Forward, EmailKind::Acknowledgement]
+    );
+}
+
+/// Two-phase: the first commit goes through with its answer lost, the rest is normal.
+#[derive(Default)]
+struct LossyCommit {
+    inner: Script,
+    lost_once: bool,
+}
+
+impl Mailer for LossyCommit {
+    fn two_phase(&self) -> bool {
+        true
+    }
+    fn send(&mut self, e: &Email, k: &str) -> Result<(), MailFailure> {
+        self.inner.send(e, k)
+    }
+    fn prepare(&mut self, e: &Email, k: &str) -> Result<String, MailFailure> {
+        self.inner.prepare(e, k)
+    }
+    fn commit(&mut self, h: &str) -> Result<(), MailFailure> {
+        if !self.lost_once {
+            self.lost_once = true;
+            self.inner.failures.push_back(lost_answer());
+        }
+        self.inner.commit(h)
+    }
+    fn probe(&mut self, h: &str) -> Result<Probe, MailFailure> {
+        self.inner.probe(h)
+    }
+}
+
+#[test]
+fn an_unconfirmed_send_is_not_repeated_by_the_same_attempt() {
+    let store = MemoryStore::default();
+    // The commit's answer is lost and the message still reads as unsent (the send may be
+    // under way): this attempt gives up; the next asks again and sends it.
+    let mut unsent = Script::two_phase();
+    unsent.probes.push_back(Probe::Unsent);
+    let mut first = UnsentAfterLoss { inner: unsent };
+    let finish = run(
+        &mut submission("T1", true),
+        &store,
+        &mut first,
+        &ManualClock::at(T0),
+    );
+    assert!(
+        matches!(finish, Finish::MailFailed { ref failure, .. } if failure.answer_lost),
+        "{finish:?}"
+    );
+    assert!(matches!(
+        stored(&store).slots[0].state,
+        SlotState::Prepared { .. }
+    ));
+    assert_eq!(first.inner.calls, ["prepare", "commit", "probe"]);
+    // The retry asks the mail API, which now knows the draft was never sent, and sends it.
+    let mut retry = Script::two_phase();
+    retry.drafts = first.inner.drafts.clone();
+    let finish = run(
+        &mut submission("T2", true),
+        &store,
+        &mut retry,
+        &ManualClock::at(T0 + 10),
+    );
+    assert!(matches!(finish, Finish::Delivered(_)), "{finish:?}");
+    assert_eq!(retry.calls, ["probe", "commit", "prepare", "commit"]);
+}
+
+/// The commit times out without reaching the mail API (answer lost, nothing sent).
+struct UnsentAfterLoss {
+    inner: Script,
+}
+
+impl Mailer for UnsentAfterLoss {
+    fn two_phase(&self) -> bool {
+        true
+    }
+    fn send(&mut self, e: &Email, k: &str) -> Result<(), MailFailure> {
+        self.inner.send(e, k)
+    }
+    fn prepare(&mut self, e: &Email, k: &str) -> Result<String, MailFailure> {
+        self.inner.prepare(e, k)
+    }
+    fn commit(&mut self, _h: &str) -> Result<(), MailFailure> {
+        self.inner.calls.push("commit");
+        Err(lost_answer())
+    }
+    fn probe(&mut self, h: &str) -> Result<Probe, MailFailure> {
+        self.inner.probe(h)
+    }
+}
+
+#[test]
+fn a_taken_over_prepared_email_is_asked_about_and_a_missing_one_created_again() {
+    let store = MemoryStore::default();
+    let mut a = submission("T1", true);
+    // A prepares the forward, records the id, and dies before sending it.
+    let step = step_until_mail(&mut a, &store, T0, Answer::Start);
+    assert!(matches!(step, Step::Prepare { .. }));
+    let step = step_until_mail(&mut a, &store, T0, Answer::Prepared(Ok("draft-0".into())));
+    assert!(matches!(step, Step::Commit { .. }));
+    // Someone deleted the draft; B takes over, asks, and creates it again.
+    let mut mail = Script::two_phase();
+    mail.probes.push_back(Probe::Missing);
+    let finish = run(
+        &mut submission("T2", true),
+        &store,
+        &mut mail,
+        &ManualClock::at(T0 + 1_001),
+    );
+    assert!(
+        matches!(finish, Finish::Delivered(ref f) if f.tracking_id == "T1"),
+        "{finish:?}"
+    );
+    assert_eq!(
+        mail.calls,
+        ["probe", "prepare", "commit", "prepare", "commit"]
+    );
+}
+
+#[test]
+fn an_unreadable_record_is_left_alone() {
+    let store = MemoryStore::default();
+    store.set(&keys().record(), b"not json").unwrap();
+    let finish = run(
+        &mut submission("T1", false),
+        &store,
+        &mut Script::one_phase(),
+        &ManualClock::at(T0),
+    );
+    assert_eq!(finish, Finish::Unreadable);
+    assert_eq!(
+        store.get(&keys().record()).unwrap(),
+        Some(b"not json".to_vec())
+    );
+}
+
+/// Fails every write after the first `allowed`.
+struct FailingWrites {
+    inner: MemoryStore,
+    allowed: std::cell::Cell<usize>,
+}
+
+impl Store for FailingWrites {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, rsos_delivery::StoreError> {
+        self.inner.get(key)
+    }
+    fn set(&self, key: &str, value: &[u8]) -> Result<(), rsos_delivery::StoreError> {
+        if self.allowed.get() == 0 {
+            return Err(rsos_delivery::StoreError { operation: "write" });
+        }
+        self.allowed.set(self.allowed.get() - 1);
+        self.inner.set(key, value)
+    }
+    fn delete(&self, key: &str) -> Result<(), rsos_delivery::StoreError> {
+        self.inner.delete(key)
+    }
+    fn increment(&self, key: &str, delta: i64) -> Result<i64, rsos_delivery::StoreError> {
+        self.inner.increment(key, delta)
+    }
+    fn keys(
+        &self,
+        cursor: Option<&str>,
+    ) -> Result<rsos_delivery::KeyPage, rsos_delivery::StoreError> {
+        self.inner.keys(cursor)
+    }
+}
+
+#[test]
+fn a_store_failure_finishes_with_what_the_mail_api_accepted() {
+    let store = FailingWrites {
+        inner: MemoryStore::default(),
+        allowed: std::cell::Cell::new(1),
+    };
+    let finish = run(
+        &mut submission("T1", false),
+        &store,
+        &mut Script::one_phase(),
+        &ManualClock::at(T0),
+    );
+    let Finish::StoreFailed {
+        facts: Some(facts),
+        error,
+    } = finish
+    else {
+        panic!("{finish:?}")
+    };
+    assert_eq!(error.operation, "write");
+    assert_eq!(facts.accepted, [EmailKind::Forward]);
+}
