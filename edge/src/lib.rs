@@ -13,9 +13,12 @@
 //! Built for `wasm32-wasip2` with `spin-sdk` 5.2 (exports `wasi:http/incoming-handler@0.2.0`);
 //! runs under `spin up` with `edge/spin.toml`, or under `rsos-edge-host` for tests and local use.
 
+use rsos_delivery::limits::PER_ADDRESS;
+use rsos_delivery::RateCheck;
 use sha2::{Digest, Sha256};
 use spin_sdk::http::{IncomingRequest, Method, Response};
 use spin_sdk::http_component;
+use subtle::ConstantTimeEq;
 
 /// One log line, written with a single write: the lines of concurrent instances then never
 /// interleave mid-line (WASI stderr turns each `eprintln!` fragment into its own write).
@@ -28,11 +31,9 @@ macro_rules! log_line {
 }
 
 mod intake;
-mod limits;
-mod lock;
 mod mail;
+mod outbound;
 mod platform;
-mod purge;
 mod reply;
 mod settings;
 mod store;
@@ -112,12 +113,7 @@ fn maintenance(settings: &Settings, request: &IncomingRequest) -> Reply {
     // right nor how long the token is.
     let given = Sha256::digest(token.as_deref().unwrap_or_default().as_bytes());
     let expected = Sha256::digest(settings.maintenance_token.as_bytes());
-    let same = given
-        .iter()
-        .zip(expected.iter())
-        .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-        == 0;
-    if !same {
+    if !bool::from(given.ct_eq(&expected)) {
         return Reply::error(401, "Send the maintenance token as a Bearer token.");
     }
     let kv = match Kv::open() {
@@ -132,12 +128,13 @@ fn maintenance(settings: &Settings, request: &IncomingRequest) -> Reply {
         .idempotency_retention_hours
         .saturating_mul(3_600_000);
     let cutoff_ms = i64::try_from(now.saturating_sub(retention_ms)).unwrap_or(0);
-    match purge::purge(&kv, cutoff_ms, now) {
+    match rsos_delivery::housekeeping::purge(&kv, cutoff_ms, now) {
         Ok(purged) => {
             log_line!(
-                "rsos-edge: purge deleted {} records and {} counters (more: {})",
+                "rsos-edge: purge deleted {} records and {} counters, kept {} undelivered (more: {})",
                 purged.records,
                 purged.counters,
+                purged.undelivered,
                 purged.more
             );
             Reply::json(200, &purged)
@@ -170,12 +167,15 @@ fn post(settings: &Settings, request: IncomingRequest) -> Reply {
         .map(|addr| strip_port(&addr).to_owned())
         .unwrap_or_else(|| "unknown".to_owned());
     let per_minute = settings.rate_limit_per_address_per_minute;
-    match limits::hit(&kv, "addr", &client_address, per_minute) {
-        Ok(Ok(())) => {}
-        Ok(Err(limited)) => return intake::too_many(limited.retry_after_s),
-        Err(e) => {
-            log_line!("rsos-edge: {e}");
-            return unavailable();
+    let now_s = platform::now_ms() / 1000;
+    if let Some(check) = RateCheck::new(PER_ADDRESS, &client_address, per_minute, now_s) {
+        match check.hit(&kv) {
+            Ok(true) => {}
+            Ok(false) => return intake::too_many(check.retry_after_s),
+            Err(e) => {
+                log_line!("rsos-edge: {e}");
+                return unavailable();
+            }
         }
     }
 

@@ -2,6 +2,7 @@
 //! them per instance, so a changed variable takes effect without a rebuild).
 
 use spin_sdk::variables;
+use url::Url;
 
 /// Which HTTP mail API carries the emails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,6 +22,8 @@ pub struct GraphApp {
     pub client_secret: String,
     /// Scheme and host of the sign-in service (allowed_outbound_hosts takes it verbatim).
     pub login_url: String,
+    /// `{login_url}/{tenant}/oauth2/v2.0/token`.
+    pub token_url: Url,
 }
 
 #[derive(Debug, Clone)]
@@ -28,8 +31,10 @@ pub struct Settings {
     pub mailbox_address: String,
     pub sender_address: String,
     pub mail_api: MailApi,
-    pub mail_base_url: String,
-    pub mail_webhook_path: String,
+    /// Scheme, host and port of the mail API, checked at load.
+    pub mail_base_url: Url,
+    /// The webhook: `mail_base_url` joined with `mail_webhook_path`.
+    pub webhook_url: Url,
     pub mail_api_token: String,
     /// Graph only: sign in as this app instead of using `mail_api_token`.
     pub graph_app: Option<GraphApp>,
@@ -102,17 +107,27 @@ fn graph_app() -> Result<Option<GraphApp>, SettingsError> {
         }
     }
     let login_url = text_or("graph_login_url", "https://login.microsoftonline.com");
-    if !(login_url.starts_with("http://") || login_url.starts_with("https://")) {
-        return Err(SettingsError {
-            name: "graph_login_url",
-        });
-    }
+    let invalid = || SettingsError {
+        name: "graph_login_url",
+    };
+    let tenant = percent_encoding::utf8_percent_encode(&tenant_id, crate::outbound::PATH_SEGMENT);
+    let token_url = http_url(&login_url)
+        .and_then(|base| base.join(&format!("/{tenant}/oauth2/v2.0/token")).ok())
+        .ok_or_else(invalid)?;
     Ok(Some(GraphApp {
         tenant_id,
         client_id,
         client_secret,
         login_url,
+        token_url,
     }))
+}
+
+/// An `http` or `https` URL with a host, or `None`.
+fn http_url(text: &str) -> Option<Url> {
+    Url::parse(text)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
 }
 
 impl Settings {
@@ -122,12 +137,14 @@ impl Settings {
             "graph" => MailApi::Graph,
             _ => return Err(SettingsError { name: "mail_api" }),
         };
-        let mail_base_url = text("mail_base_url")?;
-        if !(mail_base_url.starts_with("http://") || mail_base_url.starts_with("https://")) {
-            return Err(SettingsError {
-                name: "mail_base_url",
-            });
-        }
+        let mail_base_url = http_url(&text("mail_base_url")?).ok_or(SettingsError {
+            name: "mail_base_url",
+        })?;
+        let webhook_url = mail_base_url
+            .join(&text_or("mail_webhook_path", "/mailbox/webhook"))
+            .map_err(|_| SettingsError {
+                name: "mail_webhook_path",
+            })?;
         let graph_app = match mail_api {
             MailApi::Graph => graph_app()?,
             MailApi::Webhook => None,
@@ -137,7 +154,7 @@ impl Settings {
             sender_address: text_or("sender_address", rsos_rules::Ruleset::builtin().mailbox()),
             mail_api,
             mail_base_url,
-            mail_webhook_path: text_or("mail_webhook_path", "/mailbox/webhook"),
+            webhook_url,
             // Secrets may legitimately be empty for a local webhook.
             mail_api_token: variables::get("mail_api_token").unwrap_or_default(),
             graph_app,

@@ -1,66 +1,52 @@
-//! Spin key-value, with errors that say which operation failed (never which key: keys may
-//! be derived from an agent's SAN or address).
+//! Spin key-value through `wasi:keyvalue` (store and atomics, 0.2.0-draft2, served by Spin 3.0
+//! and later from the stores the manifest grants), as the delivery core's [`Store`]. Errors say
+//! which operation failed, never which key (keys may be derived from an agent's SAN or address).
 
-use spin_sdk::key_value::Store;
+use rsos_delivery::{KeyPage, Store, StoreError};
+use spin_sdk::wit::wasi::keyvalue::{atomics, store};
 
-#[derive(Debug, thiserror::Error)]
-#[error("the key-value store failed to {operation}")]
-pub struct StoreError {
-    pub operation: &'static str,
-}
-
-pub struct Kv(Store);
+/// The component's `default` store.
+pub struct Kv(store::Bucket);
 
 impl Kv {
     pub fn open() -> Result<Kv, StoreError> {
-        Store::open_default()
+        store::open("default")
             .map(Kv)
             .map_err(|_| StoreError { operation: "open" })
     }
+}
 
-    pub fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+impl Store for Kv {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         self.0
             .get(key)
             .map_err(|_| StoreError { operation: "read" })
     }
 
-    pub fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+    fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
         self.0
             .set(key, value)
             .map_err(|_| StoreError { operation: "write" })
     }
 
-    pub fn delete(&self, key: &str) -> Result<(), StoreError> {
+    fn delete(&self, key: &str) -> Result<(), StoreError> {
         self.0.delete(key).map_err(|_| StoreError {
             operation: "delete",
         })
     }
 
-    pub fn keys_with_prefix(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
-        let keys = self.0.get_keys().map_err(|_| StoreError {
+    fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError> {
+        atomics::increment(&self.0, key, delta).map_err(|_| StoreError { operation: "count" })
+    }
+
+    /// Spin answers every key at once and refuses a cursor.
+    fn keys(&self, _cursor: Option<&str>) -> Result<KeyPage, StoreError> {
+        let response = self.0.list_keys(None).map_err(|_| StoreError {
             operation: "list keys",
         })?;
-        Ok(keys.into_iter().filter(|k| k.starts_with(prefix)).collect())
-    }
-
-    pub fn get_json<T: serde::de::DeserializeOwned>(
-        &self,
-        key: &str,
-    ) -> Result<Option<T>, StoreError> {
-        match self.get(key)? {
-            None => Ok(None),
-            Some(bytes) => serde_json::from_slice(&bytes)
-                .map(Some)
-                .map_err(|_| StoreError {
-                    operation: "decode a record",
-                }),
-        }
-    }
-
-    pub fn set_json<T: serde::Serialize>(&self, key: &str, value: &T) -> Result<(), StoreError> {
-        let bytes = serde_json::to_vec(value).map_err(|_| StoreError {
-            operation: "encode a record",
-        })?;
-        self.set(key, &bytes)
+        Ok(KeyPage {
+            keys: response.keys,
+            cursor: None,
+        })
     }
 }

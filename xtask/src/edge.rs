@@ -41,7 +41,7 @@ pub fn run() -> Result<()> {
     let root = root();
     let manifest = root.join("edge/spin.toml");
     let dist = root.join("dist");
-    let key_value = target_dir().join("rsos-edge-kv.json");
+    let key_value = target_dir().join("rsos-edge-kv.db");
     let origin = format!("http://{LISTEN}");
     let mut command = cargo_command();
     command

@@ -79,14 +79,8 @@ pub fn perform(
             clock.sleep_ms(ms);
             Answer::Slept
         }
-        Step::Send {
-            email,
-            idempotency_key,
-        } => Answer::Sent(mailer.send(&email, &idempotency_key)),
-        Step::Prepare {
-            email,
-            idempotency_key,
-        } => Answer::Prepared(mailer.prepare(&email, &idempotency_key)),
+        Step::Send(outgoing) => Answer::Sent(mailer.send(&outgoing)),
+        Step::Prepare(outgoing) => Answer::Prepared(mailer.prepare(&outgoing)),
         Step::Commit { handle } => Answer::Committed(mailer.commit(&handle)),
         Step::Probe { handle } => Answer::Probed(mailer.probe(&handle)),
         Step::Done(_) => Answer::Start,

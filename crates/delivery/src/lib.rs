@@ -41,6 +41,6 @@ pub use driver::{run, Clock, ManualClock};
 pub use keys::RecordKeys;
 pub use limits::RateCheck;
 pub use machine::{Answer, Config, Delivery, Finish, NewRequest, Step};
-pub use mailer::{MailFailure, Mailer, Probe};
+pub use mailer::{MailFailure, Mailer, Outgoing, Probe};
 pub use record::{Facts, Record, Slot, SlotState};
 pub use store::{KeyPage, MemoryStore, Store, StoreError};

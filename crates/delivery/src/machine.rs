@@ -19,11 +19,11 @@
 //!    winner counted before it, and a live owner writes within a lease of its count) presumes
 //!    the winner dead and claims the round after.
 
-use rsos_rules::{Email, EmailKind};
+use rsos_rules::Email;
 
 use crate::keys::RecordKeys;
 use crate::limits::RateCheck;
-use crate::mailer::{MailFailure, Probe};
+use crate::mailer::{MailFailure, Outgoing, Probe};
 use crate::record::{Facts, Record, Slot, SlotState};
 use crate::store::StoreError;
 
@@ -95,20 +95,10 @@ pub enum Step {
         /// How long.
         ms: u64,
     },
-    /// One-phase mail: send `email`; answer [`Answer::Sent`].
-    Send {
-        /// The email.
-        email: Email,
-        /// `<tracking ID>-<kind>`, the same on every attempt.
-        idempotency_key: String,
-    },
-    /// Two-phase mail: create `email` unsent; answer [`Answer::Prepared`].
-    Prepare {
-        /// The email.
-        email: Email,
-        /// `<tracking ID>-<kind>`, the same on every attempt.
-        idempotency_key: String,
-    },
+    /// One-phase mail: send the email; answer [`Answer::Sent`].
+    Send(Outgoing),
+    /// Two-phase mail: create the email unsent; answer [`Answer::Prepared`].
+    Prepare(Outgoing),
     /// Two-phase mail: send the message created as `handle`; answer [`Answer::Committed`].
     Commit {
         /// The mail API's id of the message.
@@ -530,13 +520,16 @@ impl Delivery {
         }
     }
 
-    fn mail_key(&self, i: usize) -> String {
-        let (tracking, kind) = self
+    fn outgoing(&self, email: Email) -> Outgoing {
+        let tracking_id = self
             .record
             .as_ref()
-            .and_then(|r| Some((r.tracking_id.as_str(), r.slots.get(i)?.kind)))
-            .unwrap_or(("", EmailKind::Forward));
-        format!("{tracking}-{}", kind_name(kind))
+            .map_or_else(String::new, |r| r.tracking_id.clone());
+        Outgoing {
+            idempotency_key: format!("{tracking_id}-{}", email.kind.as_str()),
+            tracking_id,
+            email,
+        }
     }
 
     fn handle(&self, i: usize) -> Option<String> {
@@ -552,17 +545,11 @@ impl Delivery {
                 let Some(email) = self.slot_email(i) else {
                     return self.work(now_ms);
                 };
-                let idempotency_key = self.mail_key(i);
+                let outgoing = self.outgoing(email);
                 if matches!(call, Call::Send(_)) {
-                    Step::Send {
-                        email,
-                        idempotency_key,
-                    }
+                    Step::Send(outgoing)
                 } else {
-                    Step::Prepare {
-                        email,
-                        idempotency_key,
-                    }
+                    Step::Prepare(outgoing)
                 }
             }
             Call::Commit(i) | Call::Probe(i) => {
@@ -647,14 +634,5 @@ impl Delivery {
                 },
             }),
         }
-    }
-}
-
-/// The wire name of an email kind (SPEC §8 `rsos render`).
-fn kind_name(kind: EmailKind) -> &'static str {
-    match kind {
-        EmailKind::Forward => "forward",
-        EmailKind::Acknowledgement => "acknowledgement",
-        EmailKind::Guidance => "guidance",
     }
 }

@@ -39,16 +39,27 @@ pub enum Probe {
     Missing,
 }
 
+/// One email on its way out, with what every attempt to send it shares.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Outgoing {
+    /// The email as `rsos-rules` wrote it.
+    pub email: Email,
+    /// The request's tracking ID (mail APIs carry it in a header the mailbox can search).
+    pub tracking_id: String,
+    /// `<tracking ID>-<kind>`, the same on every attempt: an API that deduplicates by it
+    /// delivers the email once.
+    pub idempotency_key: String,
+}
+
 /// A mail API. One-phase APIs implement [`Mailer::send`]; two-phase ones [`Mailer::prepare`],
 /// [`Mailer::commit`] and [`Mailer::probe`].
 pub trait Mailer {
     /// Whether this API creates a message first and sends it by id.
     fn two_phase(&self) -> bool;
-    /// Sends `email` in one call; `idempotency_key` (`<tracking ID>-<kind>`) is the same on
-    /// every attempt, so an API that deduplicates sends it once.
-    fn send(&mut self, email: &Email, idempotency_key: &str) -> Result<(), MailFailure>;
-    /// Creates `email` without sending it; returns its id.
-    fn prepare(&mut self, email: &Email, idempotency_key: &str) -> Result<String, MailFailure>;
+    /// Sends the email in one call.
+    fn send(&mut self, outgoing: &Outgoing) -> Result<(), MailFailure>;
+    /// Creates the email without sending it; returns its id.
+    fn prepare(&mut self, outgoing: &Outgoing) -> Result<String, MailFailure>;
     /// Sends the message created as `handle`.
     fn commit(&mut self, handle: &str) -> Result<(), MailFailure>;
     /// Whether the message created as `handle` was sent.
@@ -58,8 +69,8 @@ pub trait Mailer {
 /// A one-phase mail API that accepts everything and keeps what it got, for examples and tests.
 #[derive(Debug, Default, Clone)]
 pub struct Accepting {
-    /// Every email accepted, with its idempotency key.
-    pub sent: Vec<(Email, String)>,
+    /// Every email accepted.
+    pub sent: Vec<Outgoing>,
 }
 
 impl Mailer for Accepting {
@@ -67,12 +78,12 @@ impl Mailer for Accepting {
         false
     }
 
-    fn send(&mut self, email: &Email, idempotency_key: &str) -> Result<(), MailFailure> {
-        self.sent.push((email.clone(), idempotency_key.to_owned()));
+    fn send(&mut self, outgoing: &Outgoing) -> Result<(), MailFailure> {
+        self.sent.push(outgoing.clone());
         Ok(())
     }
 
-    fn prepare(&mut self, _email: &Email, _key: &str) -> Result<String, MailFailure> {
+    fn prepare(&mut self, _outgoing: &Outgoing) -> Result<String, MailFailure> {
         Err(MailFailure::refused(
             "a one-phase mail API prepares nothing",
         ))

@@ -180,10 +180,8 @@ impl World {
                 out.push(w.answered(i, Answer::Counted(next)));
             }
             Step::Sleep { .. } => out.push(self.answered(i, Answer::Slept)),
-            Step::Send {
-                email,
-                idempotency_key,
-            } => {
+            Step::Send(outgoing) => {
+                let (email, idempotency_key) = (outgoing.email, outgoing.idempotency_key);
                 let kind = format!("{:?}", email.kind);
                 let mut accept = self.clone();
                 if !model.deduplicating_mail || accept.mail.keys.insert(idempotency_key) {
@@ -199,7 +197,8 @@ impl World {
                 }
                 out.push(accept.answered(i, Answer::Sent(Ok(()))));
             }
-            Step::Prepare { email, .. } => {
+            Step::Prepare(outgoing) => {
+                let email = outgoing.email;
                 let mut created = self.clone();
                 created
                     .mail

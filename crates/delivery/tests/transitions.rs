@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use rsos_delivery::limits::{RateCheck, PER_SAN};
 use rsos_delivery::{
     run, Answer, Config, Delivery, Finish, MailFailure, Mailer, ManualClock, MemoryStore,
-    NewRequest, Probe, Record, RecordKeys, SlotState, Step, Store,
+    NewRequest, Outgoing, Probe, Record, RecordKeys, SlotState, Step, Store,
 };
 use rsos_rules::{Email, EmailKind};
 
@@ -94,7 +94,8 @@ impl Mailer for Script {
     fn two_phase(&self) -> bool {
         self.two_phase
     }
-    fn send(&mut self, email: &Email, _key: &str) -> Result<(), MailFailure> {
+    fn send(&mut self, outgoing: &Outgoing) -> Result<(), MailFailure> {
+        let email = &outgoing.email;
         self.calls.push("send");
         match self.next_failure() {
             Some(f) if f.answer_lost => {
@@ -108,7 +109,8 @@ impl Mailer for Script {
             }
         }
     }
-    fn prepare(&mut self, email: &Email, _key: &str) -> Result<String, MailFailure> {
+    fn prepare(&mut self, outgoing: &Outgoing) -> Result<String, MailFailure> {
+        let email = &outgoing.email;
         self.calls.push("prepare");
         if let Some(f) = self.next_failure() {
             return Err(f);
@@ -308,7 +310,7 @@ impl Mailer for HalfWay {
     fn two_phase(&self) -> bool {
         false
     }
-    fn send(&mut self, _email: &Email, _key: &str) -> Result<(), MailFailure> {
+    fn send(&mut self, _outgoing: &Outgoing) -> Result<(), MailFailure> {
         self.sent += 1;
         if self.sent == 1 {
             Ok(())
@@ -316,7 +318,7 @@ impl Mailer for HalfWay {
             Err(MailFailure::refused("refused"))
         }
     }
-    fn prepare(&mut self, _: &Email, _: &str) -> Result<String, MailFailure> {
+    fn prepare(&mut self, _: &Outgoing) -> Result<String, MailFailure> {
         unreachable!()
     }
     fn commit(&mut self, _: &str) -> Result<(), MailFailure> {
@@ -550,11 +552,11 @@ impl Mailer for LossyCommit {
     fn two_phase(&self) -> bool {
         true
     }
-    fn send(&mut self, e: &Email, k: &str) -> Result<(), MailFailure> {
-        self.inner.send(e, k)
+    fn send(&mut self, o: &Outgoing) -> Result<(), MailFailure> {
+        self.inner.send(o)
     }
-    fn prepare(&mut self, e: &Email, k: &str) -> Result<String, MailFailure> {
-        self.inner.prepare(e, k)
+    fn prepare(&mut self, o: &Outgoing) -> Result<String, MailFailure> {
+        self.inner.prepare(o)
     }
     fn commit(&mut self, h: &str) -> Result<(), MailFailure> {
         if !self.lost_once {
@@ -613,11 +615,11 @@ impl Mailer for UnsentAfterLoss {
     fn two_phase(&self) -> bool {
         true
     }
-    fn send(&mut self, e: &Email, k: &str) -> Result<(), MailFailure> {
-        self.inner.send(e, k)
+    fn send(&mut self, o: &Outgoing) -> Result<(), MailFailure> {
+        self.inner.send(o)
     }
-    fn prepare(&mut self, e: &Email, k: &str) -> Result<String, MailFailure> {
-        self.inner.prepare(e, k)
+    fn prepare(&mut self, o: &Outgoing) -> Result<String, MailFailure> {
+        self.inner.prepare(o)
     }
     fn commit(&mut self, _h: &str) -> Result<(), MailFailure> {
         self.inner.calls.push("commit");

@@ -25,6 +25,7 @@
 //! ```
 
 pub mod key_value;
+mod key_value_imports;
 pub mod loopback;
 pub mod mailbox;
 pub mod manifest;

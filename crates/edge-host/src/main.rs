@@ -38,7 +38,7 @@ enum Command {
         /// Set an application variable (repeatable); wins over SPIN_VARIABLE_<NAME>.
         #[arg(long = "var", value_name = "NAME=VALUE")]
         vars: Vec<String>,
-        /// Keep key-value data in this JSON file across restarts.
+        /// Keep key-value data in this SQLite database across restarts (as `spin up` does).
         #[arg(long, conflicts_with = "key_value_redis")]
         key_value_file: Option<PathBuf>,
         /// Keep key-value data in this Redis (redis://host:port), shared with every host

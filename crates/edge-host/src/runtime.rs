@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use wasmtime::component::{Component, HasSelf, Linker, Resource, ResourceTable};
+use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
 use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::p2::bindings::http::types::{ErrorCode, Scheme};
@@ -17,11 +17,11 @@ use wasmtime_wasi_http::{
     RequestOptions, WasiBody, WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView,
 };
 
-use crate::key_value::{KeyValueStore, KeyValueStores};
+use crate::key_value::KeyValueStores;
 use crate::outbound::AllowedHosts;
 use crate::variables::Variables;
 
-mod bindings {
+pub(crate) mod bindings {
     wasmtime::component::bindgen!({
         path: "wit",
         world: "fermyon:spin/edge-imports",
@@ -29,15 +29,15 @@ mod bindings {
         // instance instead of blocking a worker thread.
         imports: { default: async },
         with: {
-            "fermyon:spin/key-value.store": crate::runtime::OpenStore,
+            "fermyon:spin/key-value.store": crate::key_value_imports::OpenStore,
+            "wasi:keyvalue/store.bucket": crate::key_value_imports::OpenStore,
+            "wasi:keyvalue/atomics.cas": crate::key_value_imports::OpenCas,
         },
     });
 }
 
 use bindings::fermyon::spin::{key_value, variables};
-
-/// A store handle held by one instance: the label's shared store.
-pub struct OpenStore(Arc<KeyValueStore>);
+use bindings::wasi::keyvalue::{atomics as wasi_atomics, store as wasi_store};
 
 /// What every instance shares: resolved variables, key-value stores and outbound rules.
 #[derive(Clone)]
@@ -56,9 +56,9 @@ pub struct AppContext {
 pub struct InstanceState {
     wasi: WasiCtx,
     http: WasiHttpCtx,
-    table: ResourceTable,
+    pub(crate) table: ResourceTable,
     hooks: OutboundHooks,
-    app: AppContext,
+    pub(crate) app: AppContext,
     limits: StoreLimits,
 }
 
@@ -139,105 +139,6 @@ impl variables::Host for InstanceState {
     }
 }
 
-impl key_value::Host for InstanceState {}
-
-impl key_value::HostStore for InstanceState {
-    async fn open(&mut self, label: String) -> Result<Resource<OpenStore>, key_value::Error> {
-        pause(self.app.key_value_latency).await;
-        if !self.app.granted_stores.contains(&label) {
-            return Err(key_value::Error::AccessDenied);
-        }
-        let store = self
-            .app
-            .stores
-            .get(&label)
-            .ok_or(key_value::Error::NoSuchStore)?;
-        self.table
-            .push(OpenStore(store))
-            .map_err(|_| key_value::Error::StoreTableFull)
-    }
-
-    async fn get(
-        &mut self,
-        this: Resource<OpenStore>,
-        key: String,
-    ) -> Result<Option<Vec<u8>>, key_value::Error> {
-        pause(self.app.key_value_latency).await;
-        self.store(&this)?
-            .get(&key)
-            .await
-            .map_err(key_value::Error::Other)
-    }
-
-    async fn set(
-        &mut self,
-        this: Resource<OpenStore>,
-        key: String,
-        value: Vec<u8>,
-    ) -> Result<(), key_value::Error> {
-        pause(self.app.key_value_latency).await;
-        self.store(&this)?
-            .set(key, value)
-            .await
-            .map_err(key_value::Error::Other)
-    }
-
-    async fn delete(
-        &mut self,
-        this: Resource<OpenStore>,
-        key: String,
-    ) -> Result<(), key_value::Error> {
-        pause(self.app.key_value_latency).await;
-        self.store(&this)?
-            .delete(&key)
-            .await
-            .map_err(key_value::Error::Other)
-    }
-
-    async fn exists(
-        &mut self,
-        this: Resource<OpenStore>,
-        key: String,
-    ) -> Result<bool, key_value::Error> {
-        pause(self.app.key_value_latency).await;
-        self.store(&this)?
-            .exists(&key)
-            .await
-            .map_err(key_value::Error::Other)
-    }
-
-    async fn get_keys(
-        &mut self,
-        this: Resource<OpenStore>,
-    ) -> Result<Vec<String>, key_value::Error> {
-        pause(self.app.key_value_latency).await;
-        self.store(&this)?
-            .keys()
-            .await
-            .map_err(key_value::Error::Other)
-    }
-
-    async fn drop(&mut self, this: Resource<OpenStore>) -> wasmtime::Result<()> {
-        self.table.delete(this)?;
-        Ok(())
-    }
-}
-
-impl InstanceState {
-    fn store(&self, this: &Resource<OpenStore>) -> Result<Arc<KeyValueStore>, key_value::Error> {
-        self.table
-            .get(this)
-            .map(|open| open.0.clone())
-            .map_err(|_| key_value::Error::Other("unknown store handle".into()))
-    }
-}
-
-async fn pause(latency: Option<std::time::Duration>) {
-    if let Some(latency) = latency {
-        tokio::time::sleep(latency).await;
-    }
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeError {
     #[error("could not load the component {path}: {reason}")]
@@ -299,6 +200,10 @@ impl EdgeRuntime {
         key_value::add_to_linker::<InstanceState, HasSelf<InstanceState>>(&mut linker, |s| s)
             .map_err(link)?;
         variables::add_to_linker::<InstanceState, HasSelf<InstanceState>>(&mut linker, |s| s)
+            .map_err(link)?;
+        wasi_store::add_to_linker::<InstanceState, HasSelf<InstanceState>>(&mut linker, |s| s)
+            .map_err(link)?;
+        wasi_atomics::add_to_linker::<InstanceState, HasSelf<InstanceState>>(&mut linker, |s| s)
             .map_err(link)?;
         let pre = linker.instantiate_pre(component).map_err(link)?;
         let pre = ProxyPre::new(pre).map_err(link)?;

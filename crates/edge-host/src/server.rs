@@ -54,7 +54,7 @@ pub struct HostConfig {
     /// Read `SPIN_VARIABLE_<NAME>` from the process environment.
     pub use_environment: bool,
     pub static_dir: Option<PathBuf>,
-    /// Where the `default` key-value store lives (memory, a JSON file, or Redis).
+    /// Where the `default` key-value store lives (memory, a SQLite file, or Redis).
     pub key_value: Backing,
     pub listen: SocketAddr,
     /// Point the component's mail at this host's `/mailbox/webhook`.

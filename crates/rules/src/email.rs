@@ -19,6 +19,18 @@ pub enum EmailKind {
     Guidance,
 }
 
+impl EmailKind {
+    /// The wire name (`rsos render`'s `kind`, mail API headers): `forward`, `acknowledgement`,
+    /// `guidance`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EmailKind::Forward => "forward",
+            EmailKind::Acknowledgement => "acknowledgement",
+            EmailKind::Guidance => "guidance",
+        }
+    }
+}
+
 /// One email to send. Field order is the wire order of `rsos render`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Email {

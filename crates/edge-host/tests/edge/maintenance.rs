@@ -1,12 +1,12 @@
 //! Key-value housekeeping through the real component: `POST /api/maintenance/purge` deletes
-//! idempotency records past their retention with their lock register, and spent rate
-//! counters; it keeps what is still in force, and it exists only with a token.
+//! delivered records past their retention with their claim counters, and spent rate
+//! counters; it keeps what is still in force, and it exists only with a token. The store is a
+//! SQLite file as under `spin up`; the tests read and seed it through the host's own store.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::common::*;
-use rsos_edge_host::key_value::Backing;
+use rsos_edge_host::key_value::{Backing, KeyValueStore};
 use rsos_edge_host::{start, HostConfig, RunningHost};
 
 const TOKEN: &str = "maintenance-token-for-tests";
@@ -25,13 +25,21 @@ async fn host_with_store(mail: &MailServer, file: &Path, vars: &[(&str, &str)]) 
     start(engine, component, config).await.unwrap()
 }
 
-/// A host whose store starts as `seeded` (as an older deployment left it), purge allowed.
+/// The `default` store in the database `file`, opened beside the host.
+fn store_at(file: &Path) -> KeyValueStore {
+    KeyValueStore::in_sqlite(&file.to_path_buf(), "default").unwrap()
+}
+
+/// A host whose store starts with `seeded` (as an older deployment left it), purge allowed.
 async fn host_on_seeded_store(
     mail: &MailServer,
     file: &Path,
-    seeded: &impl serde::Serialize,
+    seeded: &[(String, Vec<u8>)],
 ) -> RunningHost {
-    std::fs::write(file, serde_json::to_vec(seeded).unwrap()).unwrap();
+    let store = store_at(file);
+    for (key, value) in seeded {
+        store.set(key.clone(), value.clone()).await.unwrap();
+    }
     let vars = [
         ("maintenance_token", TOKEN),
         ("rate_limit_per_address_per_minute", "0"),
@@ -39,11 +47,10 @@ async fn host_on_seeded_store(
     host_with_store(mail, file, &vars).await
 }
 
-fn stored_keys(file: &Path) -> Vec<String> {
-    let text = std::fs::read(file).unwrap_or_default();
-    let entries: BTreeMap<String, serde_json::Value> =
-        serde_json::from_slice(&text).unwrap_or_default();
-    entries.into_keys().collect()
+async fn stored_keys(file: &Path) -> Vec<String> {
+    let mut keys = store_at(file).keys().await.unwrap();
+    keys.sort();
+    keys
 }
 
 async fn purge(host: &RunningHost, token: &str) -> Reply {
@@ -60,7 +67,7 @@ async fn purge(host: &RunningHost, token: &str) -> Reply {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn purge_deletes_records_past_retention_and_a_retry_is_then_new() {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("kv.json");
+    let file = dir.path().join("kv.db");
     let mail = MailServer::start().await;
     let vars = [
         ("maintenance_token", TOKEN),
@@ -71,9 +78,9 @@ async fn purge_deletes_records_past_retention_and_a_retry_is_then_new() {
     let host = host_with_store(&mail, &file, &vars).await;
     let first = submit(&host, Some("purge-1"), &forwardable()).await;
     assert_eq!(first.status, 202, "{}", first.text());
-    let keys = stored_keys(&file);
-    assert!(keys.iter().any(|k| k.starts_with("idem/")), "{keys:?}");
-    assert!(keys.iter().any(|k| k.starts_with("lock/")), "{keys:?}");
+    let keys = stored_keys(&file).await;
+    assert!(keys.iter().any(|k| k.starts_with("req/")), "{keys:?}");
+    assert!(keys.iter().any(|k| k.starts_with("claim/")), "{keys:?}");
     let kept = purge(&host, TOKEN).await;
     assert_eq!(
         kept.json()["records"],
@@ -82,29 +89,33 @@ async fn purge_deletes_records_past_retention_and_a_retry_is_then_new() {
     );
     host.shutdown().await;
 
-    // Thirty days later (the record's receipt moved back; the host reloads the file).
-    let entries: BTreeMap<String, String> =
-        serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
-    let aged: BTreeMap<String, String> = entries
-        .into_iter()
-        .map(|(key, value)| {
-            if !key.starts_with("idem/") {
-                return (key, value);
-            }
-            let mut record: serde_json::Value = serde_json::from_str(&value).unwrap();
-            let received = record["received_ms"].as_i64().unwrap();
-            record["received_ms"] = (received - 30 * 24 * 3_600_000).into();
-            (key, record.to_string())
-        })
-        .collect();
-    std::fs::write(&file, serde_json::to_vec(&aged).unwrap()).unwrap();
+    // Thirty days later (the record's receipt moved back).
+    let store = store_at(&file);
+    for key in stored_keys(&file).await {
+        if !key.starts_with("req/") {
+            continue;
+        }
+        let value = store.get(&key).await.unwrap().unwrap();
+        let mut record: serde_json::Value = serde_json::from_slice(&value).unwrap();
+        let received = record["received_ms"].as_i64().unwrap();
+        record["received_ms"] = (received - 30 * 24 * 3_600_000).into();
+        store
+            .set(key, record.to_string().into_bytes())
+            .await
+            .unwrap();
+    }
     let host = host_with_store(&mail, &file, &vars).await;
 
     let purged = purge(&host, TOKEN).await;
     assert_eq!(purged.status, 200, "{}", purged.text());
     assert_eq!(purged.json()["records"], 1);
     assert_eq!(purged.json()["more"], false);
-    assert_eq!(stored_keys(&file), Vec::<String>::new());
+    // Only the address's rate counter of this minute is left.
+    let left = stored_keys(&file).await;
+    assert!(
+        left.iter().all(|k| k.starts_with("count/addr/")),
+        "{left:?}"
+    );
 
     // Past the retention a retry is a new request: that is what the retention means.
     let again = submit(&host, Some("purge-1"), &forwardable()).await;
@@ -117,7 +128,7 @@ async fn purge_deletes_records_past_retention_and_a_retry_is_then_new() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn purge_keeps_records_within_retention_and_counters_of_the_current_window() {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("kv.json");
+    let file = dir.path().join("kv.db");
     let mail = MailServer::start().await;
     let host = host_with_store(
         &mail,
@@ -130,13 +141,13 @@ async fn purge_keeps_records_within_retention_and_counters_of_the_current_window
     .await;
     let first = submit(&host, Some("keep-1"), &forwardable()).await;
     assert_eq!(first.status, 202, "{}", first.text());
-    let before = stored_keys(&file);
+    let before = stored_keys(&file).await;
 
     let purged = purge(&host, TOKEN).await;
     assert_eq!(purged.status, 200, "{}", purged.text());
     assert_eq!(purged.json()["records"], 0);
     assert_eq!(purged.json()["counters"], 0);
-    assert_eq!(stored_keys(&file), before);
+    assert_eq!(stored_keys(&file).await, before);
     // The address's counter still counts: the limit of one a minute holds.
     let second = submit(&host, Some("keep-2"), &forwardable()).await;
     assert_eq!(second.status, 429, "{}", second.text());
@@ -149,7 +160,7 @@ async fn purge_needs_the_token_and_exists_only_with_one() {
     let mail = MailServer::start().await;
     let with_token = host_with_store(
         &mail,
-        &dir.path().join("a.json"),
+        &dir.path().join("a.db"),
         &[("maintenance_token", TOKEN)],
     )
     .await;
@@ -165,7 +176,7 @@ async fn purge_needs_the_token_and_exists_only_with_one() {
     assert_eq!(get.status, 405);
     with_token.shutdown().await;
 
-    let without = host_with_store(&mail, &dir.path().join("b.json"), &[]).await;
+    let without = host_with_store(&mail, &dir.path().join("b.db"), &[]).await;
     let reply = purge(&without, "").await;
     assert_eq!(reply.status, 404, "{}", reply.text());
     without.shutdown().await;
@@ -174,18 +185,21 @@ async fn purge_needs_the_token_and_exists_only_with_one() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn purge_deletes_counters_of_windows_that_are_over_and_leaves_other_keys() {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("kv.json");
+    let file = dir.path().join("kv.db");
     // A store as an older deployment leaves it: counters of long-past windows, one of a
     // window far ahead (kept: not over), a record this version cannot read (kept for a
     // person), and a key of nobody's (kept).
-    let seeded = serde_json::json!({
-        "rate/addr/0123456789abcdef01234567/1000": "3",
-        "rate/san/0123456789abcdef01234567/10": "1",
-        "rate/recipient/0123456789abcdef01234567/99999999999": "1",
-        "rate/unknown-scope/0123456789abcdef01234567/1": "1",
-        "idem/ffffffffffffffffffffffffffffffff": "not a record",
-        "someone-else": "x",
-    });
+    let seeded: Vec<(String, Vec<u8>)> = [
+        "count/addr/0123456789abcdef01234567/1000",
+        "count/san/0123456789abcdef01234567/10",
+        "count/recipient/0123456789abcdef01234567/99999999999",
+        "count/unknown-scope/0123456789abcdef01234567/1",
+        "req/ffffffffffffffffffffffffffffffff",
+        "someone-else",
+    ]
+    .into_iter()
+    .map(|k| (k.to_owned(), b"not a record".to_vec()))
+    .collect();
     let mail = MailServer::start().await;
     let host = host_on_seeded_store(&mail, &file, &seeded).await;
     let purged = purge(&host, TOKEN).await;
@@ -193,11 +207,11 @@ async fn purge_deletes_counters_of_windows_that_are_over_and_leaves_other_keys()
     assert_eq!(purged.json()["counters"], 2);
     assert_eq!(purged.json()["records"], 0);
     assert_eq!(
-        stored_keys(&file),
+        stored_keys(&file).await,
         [
-            "idem/ffffffffffffffffffffffffffffffff",
-            "rate/recipient/0123456789abcdef01234567/99999999999",
-            "rate/unknown-scope/0123456789abcdef01234567/1",
+            "count/recipient/0123456789abcdef01234567/99999999999",
+            "count/unknown-scope/0123456789abcdef01234567/1",
+            "req/ffffffffffffffffffffffffffffffff",
             "someone-else",
         ]
     );
@@ -207,11 +221,11 @@ async fn purge_deletes_counters_of_windows_that_are_over_and_leaves_other_keys()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_long_purge_stops_after_a_batch_and_resumes_where_it_stopped() {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("kv.json");
-    let mut seeded: BTreeMap<String, String> = (0..1500)
-        .map(|i| (format!("rate/addr/{i:024x}/1000"), "1".to_string()))
+    let file = dir.path().join("kv.db");
+    let mut seeded: Vec<(String, Vec<u8>)> = (0..1500)
+        .map(|i| (format!("count/addr/{i:024x}/1000"), b"1".to_vec()))
         .collect();
-    seeded.insert("someone-else".into(), "x".into());
+    seeded.push(("someone-else".into(), b"x".to_vec()));
     let mail = MailServer::start().await;
     let host = host_on_seeded_store(&mail, &file, &seeded).await;
     let first = purge(&host, TOKEN).await.json();
@@ -224,7 +238,7 @@ async fn a_long_purge_stops_after_a_batch_and_resumes_where_it_stopped() {
         (second["counters"].as_u64(), second["more"].as_bool()),
         (Some(500), Some(false))
     );
-    assert_eq!(stored_keys(&file), ["someone-else"]);
+    assert_eq!(stored_keys(&file).await, ["someone-else"]);
     host.shutdown().await;
 }
 
@@ -234,7 +248,7 @@ async fn the_purge_answers_no_browser_page_even_from_an_allowed_origin() {
     let mail = MailServer::start().await;
     let host = host_with_store(
         &mail,
-        &dir.path().join("kv.json"),
+        &dir.path().join("kv.db"),
         &[
             ("maintenance_token", TOKEN),
             ("allowed_origins", "https://portal.example"),
