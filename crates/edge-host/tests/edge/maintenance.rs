@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::common::*;
+use crate::kit::*;
 use rsos_edge_host::key_value::Backing;
 use rsos_edge_host::{start, HostConfig, RunningHost};
 
