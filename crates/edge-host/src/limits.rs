@@ -11,7 +11,8 @@
 //!   ([`DeadlineBody`]); after that the component's next read fails, it answers, and the
 //!   connection is closed.
 //! - **Connections**: at most `max_connections` are served at once; further clients wait in
-//!   the listen backlog until one closes.
+//!   the listen backlog until one closes. There are more connection slots than instance slots,
+//!   so a full instance pool is answered rather than left waiting.
 //! - **Instances**: at most `max_instances` component instances run at once (below the pooling
 //!   allocator's 512 slots); a request beyond that is answered 503 with `Retry-After`.
 
@@ -34,7 +35,8 @@ pub struct ServerLimits {
     /// From the head until the last byte of the body. Default 30 s (SPEC §7 bodies are at most
     /// 64 KiB).
     pub body_timeout: Duration,
-    /// Connections served at once. Default 256.
+    /// Connections served at once. Default 512: more than instances, so that when every
+    /// instance is busy a new request gets its 503 at once instead of waiting to be accepted.
     pub max_connections: usize,
     /// Component instances at once. Default 256.
     pub max_instances: usize,
@@ -45,7 +47,7 @@ impl Default for ServerLimits {
         ServerLimits {
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(30),
-            max_connections: 256,
+            max_connections: 512,
             max_instances: 256,
         }
     }

@@ -58,7 +58,7 @@ enum Command {
         #[arg(long, default_value_t = 30)]
         body_timeout_s: u64,
         /// Connections served at once; more wait to be accepted.
-        #[arg(long, default_value_t = 256)]
+        #[arg(long, default_value_t = 512)]
         max_connections: usize,
         /// Component instances at once; more requests get 503 with Retry-After.
         #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u16).range(1..=512).map(usize::from))]
