@@ -16,12 +16,17 @@ use crate::answer::json_error;
 /// The `Content-Type` of a file: its type by extension (mime_guess), with `charset=utf-8` on
 /// text types and JavaScript; `application/octet-stream` when unknown.
 pub fn mime_type(path: &Path) -> String {
-    let mime = mime_guess::from_path(path).first_or_octet_stream();
+    with_charset(&mime_guess::from_path(path).first_or_octet_stream())
+}
+
+/// `mime` as a `Content-Type` value, with `charset=utf-8` added to text types and JavaScript
+/// that name no charset (the form's files are UTF-8).
+fn with_charset(mime: &mime_guess::Mime) -> String {
     let text = mime.type_() == mime_guess::mime::TEXT || mime.subtype() == "javascript";
     if text && mime.get_param(mime_guess::mime::CHARSET).is_none() {
         format!("{}; charset=utf-8", mime.essence_str())
     } else {
-        mime.essence_str().to_owned()
+        mime.as_ref().to_owned()
     }
 }
 
@@ -32,6 +37,7 @@ pub struct StaticFiles {
 }
 
 impl StaticFiles {
+    /// Serves the files under `root` (it need not exist yet: every path is then a 404).
     pub fn new(root: impl Into<PathBuf>) -> StaticFiles {
         StaticFiles {
             dir: ServeDir::new(root.into()).append_index_html_on_directories(true),
@@ -48,7 +54,6 @@ impl StaticFiles {
         if request.method() != Method::GET && request.method() != Method::HEAD {
             return json_error(StatusCode::METHOD_NOT_ALLOWED, "Only GET is served here.");
         }
-        let path = request.uri().path().to_owned();
         let response = match self.dir.clone().try_call(request).await {
             Ok(response) => response,
             Err(_) => return not_found(),
@@ -57,16 +62,15 @@ impl StaticFiles {
             return not_found();
         }
         let (mut parts, body) = response.into_parts();
-        if parts.headers.contains_key(header::CONTENT_TYPE) {
-            // `/` and other directories are served as their index.html.
-            let file = if path.ends_with('/') {
-                format!("{path}index.html")
-            } else {
-                path
-            };
-            if let Ok(value) = HeaderValue::from_str(&mime_type(Path::new(&file))) {
-                parts.headers.insert(header::CONTENT_TYPE, value);
-            }
+        // ServeDir names the type from the decoded path's extension; the charset is ours.
+        let typed = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.parse::<mime_guess::Mime>().ok())
+            .map(|mime| with_charset(&mime));
+        if let Some(value) = typed.and_then(|t| HeaderValue::from_str(&t).ok()) {
+            parts.headers.insert(header::CONTENT_TYPE, value);
         }
         parts
             .headers
@@ -127,5 +131,19 @@ mod tests {
             status_of(&root, "/..%2fsecret.txt").await,
             StatusCode::NOT_FOUND
         );
+    }
+
+    #[tokio::test]
+    async fn a_percent_encoded_name_is_served_with_its_type_and_charset() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::write(root.path().join("form.js"), "export {};").unwrap();
+        let request = hyper::Request::get("/form.j%73").body(()).unwrap();
+        let response = StaticFiles::new(root.path()).serve(request).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(
+            response.headers()[header::CONTENT_TYPE],
+            "text/javascript; charset=utf-8"
+        );
+        assert_eq!(response.headers()[header::CACHE_CONTROL], "no-cache");
     }
 }
