@@ -1,8 +1,8 @@
 //! `cargo xtask load [--seconds 60 --agents 200 --fail 0.30 --hang 0.05 …]`: the load figures
 //! of issue 5. Builds the edge component, then runs the `load` bench of `rsos-edge-host`
 //! (`crates/edge-host/benches/load.rs`) against that very file, passing the arguments
-//! through. The bench prints the figures and fails if an accepted request was lost or
-//! delivered twice.
+//! through (`-- --help` lists them). The bench prints the figures and fails if an accepted
+//! request was lost or delivered twice.
 
 use anyhow::Result;
 
@@ -10,6 +10,9 @@ use crate::edge;
 use crate::shell::{root, run as run_command};
 
 pub fn run(args: &[String]) -> Result<()> {
+    // `cargo xtask load -- --seconds 60` hands this task the `--` too; the bench's option
+    // parser would read everything after it as positional words.
+    let args = args.strip_prefix(&["--".to_owned()]).unwrap_or(args);
     // Absolute: cargo runs the bench from the package's directory, not the root.
     let wasm = root().join(edge::build()?);
     run_command(

@@ -12,32 +12,21 @@
 //!
 //! A benchmark, not a test: numbers depend on the machine; the ratios are what to read.
 
+#[path = "../tests/kit/mod.rs"]
+mod kit;
+
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::Full;
-use rsos_edge_host::{loopback, start, EdgeRuntime, HostConfig};
+use rsos_edge_host::loopback;
 use rsos_rules::{assess, emails, BusinessClock, Outcome, Request, Ruleset, Stamp};
 use serde_json::json;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 const CLIENTS: usize = 8;
 const REQUESTS: usize = 1000;
-
-fn component_path() -> PathBuf {
-    if let Some(path) = std::env::var_os("RSOS_EDGE_COMPONENT") {
-        return PathBuf::from(path);
-    }
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
-    target.join("wasm32-wasip2/release/rsos_edge.wasm")
-}
 
 /// `loopback::serve` for handlers that always answer.
 async fn serve<F, Fut>(handler: F) -> SocketAddr
@@ -52,22 +41,16 @@ where
     loopback::serve(answer, None).await.expect("bind")
 }
 
-/// One request on a fresh connection; returns the status.
+/// One request on a fresh connection; returns the status (0: no complete reply).
 async fn post(addr: SocketAddr, path: &str, key: &str, body: &[u8]) -> u16 {
-    let mut stream = TcpStream::connect(addr).await.expect("connect");
-    let head = format!(
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nIdempotency-Key: {key}\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).await.expect("write");
-    stream.write_all(body).await.expect("write");
-    let mut reply = Vec::new();
-    stream.read_to_end(&mut reply).await.expect("read");
-    std::str::from_utf8(&reply[..12.min(reply.len())])
-        .ok()
-        .and_then(|l| l.get(9..12))
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0)
+    let headers = [
+        ("Content-Type", "application/json"),
+        ("Idempotency-Key", key),
+    ];
+    let request = kit::request_bytes("POST", addr, path, &headers, body);
+    kit::exchange(addr, &request, kit::EXCHANGE_TIMEOUT)
+        .await
+        .map_or(0, |reply| reply.status)
 }
 
 /// The native equivalent of the component, minus key-value.
@@ -148,38 +131,16 @@ async fn load(addr: SocketAddr, body: Arc<Vec<u8>>, expect: u16, label: &str) ->
 
 #[tokio::main]
 async fn main() {
-    let sink = serve(
-        |request: hyper::Request<hyper::body::Incoming>| async move {
-            loopback::body(request).await;
-            hyper::Response::builder()
-                .status(202)
-                .body(Full::new(Bytes::new()))
-                .unwrap()
-        },
-    )
-    .await;
+    let compiling = Instant::now();
+    kit::compiled();
+    let compile_time = compiling.elapsed();
+    // The component's mail and the native handler's go to the same stand-in mail API.
+    let stack = kit::Stack::start(&[]).await;
+    let sink = stack.mail.addr;
     let native_addr = serve(move |request| native(request, sink)).await;
+    let host = &stack.host;
 
-    let engine = EdgeRuntime::engine().expect("engine");
-    let compiled = Instant::now();
-    let component = EdgeRuntime::compile(&engine, &component_path())
-        .expect("component (build it with cargo xtask build-edge)");
-    let compile_time = compiled.elapsed();
-    let config =
-        HostConfig::new(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../edge/spin.toml"))
-            .var("mail_base_url", format!("http://{sink}"))
-            .var("mail_webhook_path", "/mail")
-            .var("rate_limit_per_address_per_minute", "0")
-            .var("rate_limit_per_san_per_hour", "0")
-            .var("rate_limit_per_recipient_per_hour", "0");
-    let host = start(&engine, &component, config).await.expect("host");
-
-    let complete = json!({
-        "line_of_business": "medicare", "topic": "claims", "agent_name": "Pat Agent",
-        "agent_san": "A12345", "agent_email": "pat.agent@agency.example", "member_id": "H1234-5678",
-        "member_first_name": "John", "member_last_name": "Smith", "reference_number": "CLM-20261101",
-        "summary": "Claim for the March 3 office visit was denied as out of network."
-    });
+    let complete = kit::forwardable();
     let mut incomplete = complete.clone();
     incomplete["member_id"] = json!("");
 
@@ -223,5 +184,4 @@ async fn main() {
             wasm.p99.as_secs_f64() / nat.p99.as_secs_f64()
         );
     }
-    host.shutdown().await;
 }

@@ -6,8 +6,10 @@
 //! `fermyon:spin/variables@2.0.0` (manifest variables, `SPIN_VARIABLE_<NAME>` and `--var`
 //! overrides) and `fermyon:spin/key-value@2.0.0` (in memory, optionally a JSON file) — and
 //! enforces the manifest's `allowed_outbound_hosts`. Around it, a small HTTP server on
-//! 127.0.0.1 routes `/api/...` to the component and serves a local mailbox (`/mailbox`, fed
-//! by `/mailbox/webhook`) and static files (the built form).
+//! 127.0.0.1 routes `/api/...` to the component with the headers Spin 4.0.2 gives it
+//! (`trigger`), and serves a local mailbox (`/mailbox`, fed by `/mailbox/webhook`) and static
+//! files (the built form), within header, body and idle timeouts and bounded connections and
+//! instances (`limits`).
 //!
 //! Architecture invariant: the host knows nothing about RSOS requests; it is a generic, partial
 //! Spin for one HTTP component. `spin up -f edge/spin.toml` must behave the same.
@@ -24,8 +26,10 @@
 //! # Ok(()) }
 //! ```
 
+pub mod answer;
 pub mod key_value;
 mod key_value_imports;
+pub mod limits;
 pub mod loopback;
 pub mod mailbox;
 pub mod manifest;
@@ -33,8 +37,10 @@ pub mod outbound;
 pub mod runtime;
 pub mod server;
 pub mod static_files;
+pub mod trigger;
 pub mod variables;
 
+pub use limits::ServerLimits;
 pub use mailbox::{MailMessage, Mailbox};
 pub use runtime::EdgeRuntime;
 pub use server::{start, HostConfig, HostError, RunningHost};

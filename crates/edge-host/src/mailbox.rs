@@ -1,11 +1,31 @@
 //! A local mailbox: it accepts the emails the component sends (through the JSON webhook or the
 //! Microsoft Graph `sendMail` shape) and lists them, so someone trying the stack locally sees
 //! the acknowledgement and the forward without a real mail service.
+//!
+//! It holds member data, so it is for a local demo only, and guarded as such: it answers only
+//! requests whose `Host` names this host by a loopback address or `localhost` (a page on
+//! another site cannot read it through DNS rebinding), takes mail only as `application/json`
+//! (a cross-site form cannot post one without a CORS preflight, which it never answers), and
+//! keeps the newest [`DEFAULT_CAPACITY`] messages.
 
+use std::collections::VecDeque;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 
+use http::uri::Authority;
+use http::{header, Method, StatusCode};
+use http_body_util::{BodyExt, Limited};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
+
+use crate::answer::{full, json_error};
+
+/// Messages kept when no other capacity is given; older ones are dropped first.
+pub const DEFAULT_CAPACITY: usize = 500;
+
+/// The largest email the mailbox takes (the component's are a few KiB).
+const MAX_MAIL_BYTES: usize = 1024 * 1024;
 
 /// One email as the component handed it over.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,9 +49,17 @@ pub enum MailboxError {
     Shape,
 }
 
-#[derive(Debug, Clone, Default)]
+/// The newest messages, oldest first, shared by every clone.
+#[derive(Debug, Clone)]
 pub struct Mailbox {
-    messages: Arc<Mutex<Vec<MailMessage>>>,
+    messages: Arc<Mutex<VecDeque<MailMessage>>>,
+    capacity: usize,
+}
+
+impl Default for Mailbox {
+    fn default() -> Mailbox {
+        Mailbox::with_capacity(DEFAULT_CAPACITY)
+    }
 }
 
 #[derive(Deserialize)]
@@ -51,18 +79,125 @@ impl Mailbox {
         Mailbox::default()
     }
 
+    /// A mailbox that keeps the newest `capacity` messages (at least one).
+    pub fn with_capacity(capacity: usize) -> Mailbox {
+        Mailbox {
+            messages: Arc::default(),
+            capacity: capacity.max(1),
+        }
+    }
+
+    /// The messages kept, oldest first.
     pub fn messages(&self) -> Vec<MailMessage> {
         self.messages
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .clone()
+            .iter()
+            .cloned()
+            .collect()
     }
 
     fn push(&self, message: MailMessage) {
-        self.messages
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(message);
+        let mut messages = self.messages.lock().unwrap_or_else(|p| p.into_inner());
+        while messages.len() >= self.capacity {
+            messages.pop_front();
+        }
+        messages.push_back(message);
+    }
+
+    /// Everything under `/mailbox` for a host listening on `listen`: the page, its style and
+    /// script, the listing (`/mailbox/api/messages`) and the two ways in (`/mailbox/webhook`,
+    /// `/mailbox/v1.0/users/{sender}/sendMail`).
+    pub async fn serve<B>(
+        &self,
+        request: hyper::Request<B>,
+        listen: SocketAddr,
+    ) -> hyper::Response<HyperOutgoingBody>
+    where
+        B: hyper::body::Body + Send,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let local = request
+            .headers()
+            .get(header::HOST)
+            .and_then(|host| host.to_str().ok())
+            .is_some_and(|host| names_this_host_locally(host, listen));
+        if !local {
+            return json_error(
+                StatusCode::FORBIDDEN,
+                "The local mailbox answers only on this computer: open it at http://localhost or http://127.0.0.1 with the host's port.",
+            );
+        }
+        let path = request.uri().path().to_owned();
+        match path.as_str() {
+            "/mailbox" | "/mailbox/" => full(StatusCode::OK, "text/html; charset=utf-8", PAGE),
+            "/mailbox/mailbox.css" => full(StatusCode::OK, "text/css; charset=utf-8", PAGE_CSS),
+            "/mailbox/mailbox.js" => {
+                full(StatusCode::OK, "text/javascript; charset=utf-8", PAGE_JS)
+            }
+            "/mailbox/api/messages" => {
+                let body = serde_json::to_string(&self.messages()).unwrap_or_else(|_| "[]".into());
+                full(StatusCode::OK, "application/json", body)
+            }
+            "/mailbox/webhook" => self.mail_in(request, None).await,
+            _ => match path
+                .strip_prefix("/mailbox/v1.0/users/")
+                .and_then(|rest| rest.strip_suffix("/sendMail"))
+            {
+                Some(sender) => {
+                    let sender = sender.to_owned();
+                    self.mail_in(request, Some(&sender)).await
+                }
+                None => json_error(StatusCode::NOT_FOUND, "There is nothing at this address."),
+            },
+        }
+    }
+
+    /// Mail handed in: a webhook body, or Graph's `sendMail` for `sender`. Bodies may arrive
+    /// chunked (wasmtime streams outbound bodies); hyper de-chunks them, and the size limit
+    /// holds either way.
+    async fn mail_in<B>(
+        &self,
+        request: hyper::Request<B>,
+        sender: Option<&str>,
+    ) -> hyper::Response<HyperOutgoingBody>
+    where
+        B: hyper::body::Body,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        if request.method() != Method::POST {
+            return json_error(StatusCode::METHOD_NOT_ALLOWED, "Send mail with POST.");
+        }
+        let json = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(is_json);
+        if !json {
+            return json_error(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Send mail as JSON with Content-Type: application/json.",
+            );
+        }
+        let body = match Limited::new(request.into_body(), MAX_MAIL_BYTES)
+            .collect()
+            .await
+        {
+            Ok(body) => body.to_bytes(),
+            Err(_) => return json_error(StatusCode::PAYLOAD_TOO_LARGE, "The email is too large."),
+        };
+        let accepted = match sender {
+            None => self.accept_webhook(&body),
+            Some(sender) => self.accept_graph(sender, &body),
+        };
+        match accepted {
+            Ok(()) => full(
+                StatusCode::ACCEPTED,
+                "application/json",
+                r#"{"accepted":true}"#,
+            ),
+            Err(e) => json_error(StatusCode::BAD_REQUEST, &e.to_string()),
+        }
     }
 
     /// `{to, from, reply_to, subject, text, headers}`.
@@ -127,6 +262,36 @@ impl Mailbox {
         });
         Ok(())
     }
+}
+
+/// Whether a `Host` header names the host listening on `listen` from this computer:
+/// `localhost`, a loopback address or the listening address itself, with its port. A DNS
+/// rebinding page sends its own name instead.
+fn names_this_host_locally(host: &str, listen: SocketAddr) -> bool {
+    let Ok(authority) = host.parse::<Authority>() else {
+        return false;
+    };
+    if authority.port_u16() != Some(listen.port()) {
+        return false;
+    }
+    let name = authority.host();
+    if name.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    name.trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>()
+        .is_ok_and(|ip| ip.is_loopback() || ip == listen.ip())
+}
+
+/// `application/json`, optionally with `charset=utf-8` (parsed by the `mime` crate).
+fn is_json(content_type: &str) -> bool {
+    content_type.parse::<mime_guess::Mime>().is_ok_and(|mime| {
+        mime.essence_str() == "application/json"
+            && mime
+                .get_param(mime_guess::mime::CHARSET)
+                .is_none_or(|charset| charset.as_str().eq_ignore_ascii_case("utf-8"))
+    })
 }
 
 /// The mailbox page. It renders messages with `textContent` only, so nothing a sender typed
@@ -219,6 +384,52 @@ mod tests {
         assert_eq!(message.reply_to.as_deref(), Some("pat@agency.example"));
         assert_eq!(message.text, "Hello");
         assert_eq!(message.headers["X-RSOS-Tracking-ID"], "RSOS-1");
+    }
+
+    #[test]
+    fn only_the_newest_messages_are_kept() {
+        let mailbox = Mailbox::with_capacity(2);
+        for subject in ["one", "two", "three"] {
+            let body = serde_json::json!({"to":"a@b.example","from":null,"reply_to":null,"subject":subject,"text":"T"});
+            mailbox.accept_webhook(body.to_string().as_bytes()).unwrap();
+        }
+        let subjects: Vec<String> = mailbox.messages().into_iter().map(|m| m.subject).collect();
+        assert_eq!(subjects, ["two", "three"]);
+    }
+
+    #[test]
+    fn only_local_names_of_this_host_are_answered() {
+        let listen = SocketAddr::from(([127, 0, 0, 1], 8080));
+        for host in [
+            "127.0.0.1:8080",
+            "localhost:8080",
+            "LOCALHOST:8080",
+            "[::1]:8080",
+            "127.0.0.2:8080",
+        ] {
+            assert!(names_this_host_locally(host, listen), "{host}");
+        }
+        for host in [
+            "attacker.example:8080",
+            "127.0.0.1:9090",
+            "127.0.0.1",
+            "localhost",
+            "10.0.0.5:8080",
+            "",
+            "a b",
+        ] {
+            assert!(!names_this_host_locally(host, listen), "{host}");
+        }
+    }
+
+    #[test]
+    fn mail_is_json_only() {
+        assert!(is_json("application/json"));
+        assert!(is_json("Application/JSON; charset=UTF-8"));
+        assert!(!is_json("text/plain"));
+        assert!(!is_json("application/x-www-form-urlencoded"));
+        assert!(!is_json("multipart/form-data; boundary=x"));
+        assert!(!is_json("application/json; charset=latin1"));
     }
 
     #[test]

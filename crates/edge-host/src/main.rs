@@ -5,10 +5,12 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
+use clap::builder::TypedValueParser as _;
 use clap::{Parser, Subcommand};
 use rsos_edge_host::key_value::Backing;
-use rsos_edge_host::{start, EdgeRuntime, HostConfig};
+use rsos_edge_host::{start, EdgeRuntime, HostConfig, ServerLimits};
 
 #[derive(Parser)]
 #[command(
@@ -48,6 +50,19 @@ enum Command {
         /// Send the component's mail to this host's /mailbox instead of the configured API.
         #[arg(long)]
         local_mailbox: bool,
+        /// Seconds a connection may take to send a request head, and stay idle between
+        /// requests.
+        #[arg(long, default_value_t = 10)]
+        header_timeout_s: u64,
+        /// Seconds a request body may take to arrive, from its head.
+        #[arg(long, default_value_t = 30)]
+        body_timeout_s: u64,
+        /// Connections served at once; more wait to be accepted.
+        #[arg(long, default_value_t = 512)]
+        max_connections: usize,
+        /// Component instances at once; more requests get 503 with Retry-After.
+        #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u16).range(1..=512).map(usize::from))]
+        max_instances: usize,
     },
 }
 
@@ -72,6 +87,10 @@ async fn run(cli: Cli) -> Result<(), String> {
         key_value_file,
         key_value_redis,
         local_mailbox,
+        header_timeout_s,
+        body_timeout_s,
+        max_connections,
+        max_instances,
     } = cli.command;
     let key_value = match (key_value_file, key_value_redis) {
         (Some(file), _) => Backing::File(file),
@@ -87,15 +106,18 @@ async fn run(cli: Cli) -> Result<(), String> {
     }
     let engine = EdgeRuntime::engine().map_err(|e| e.to_string())?;
     let compiled = EdgeRuntime::compile(&engine, &component).map_err(|e| e.to_string())?;
-    let config = HostConfig {
-        manifest,
-        variables,
-        use_environment: true,
-        static_dir,
-        key_value,
-        listen,
-        local_mailbox,
-        key_value_latency: None,
+    let mut config = HostConfig::new(manifest);
+    config.variables = variables;
+    config.use_environment = true;
+    config.static_dir = static_dir;
+    config.key_value = key_value;
+    config.listen = listen;
+    config.local_mailbox = local_mailbox;
+    config.limits = ServerLimits {
+        header_timeout: Duration::from_secs(header_timeout_s),
+        body_timeout: Duration::from_secs(body_timeout_s),
+        max_connections: max_connections.max(1),
+        max_instances,
     };
     let host = start(&engine, &compiled, config)
         .await

@@ -6,7 +6,6 @@ use std::path::Path;
 use std::sync::Arc;
 
 use http_body_util::BodyExt;
-use hyper::body::Incoming;
 use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
 use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -210,11 +209,17 @@ impl EdgeRuntime {
         Ok(EdgeRuntime { pre, app })
     }
 
-    /// Runs one request through a fresh instance.
-    pub async fn handle(
+    /// Runs one request through a fresh instance. `held` (the caller's instance slot) lives
+    /// as long as the instance does, which may be past the response head.
+    pub async fn handle<B>(
         &self,
-        request: hyper::Request<Incoming>,
-    ) -> Result<hyper::Response<HyperOutgoingBody>, HandleError> {
+        request: hyper::Request<B>,
+        held: impl Send + 'static,
+    ) -> Result<hyper::Response<HyperOutgoingBody>, HandleError>
+    where
+        B: hyper::body::Body<Data = bytes::Bytes> + Send + 'static,
+        B::Error: Into<wasmtime_wasi_http::Error>,
+    {
         let wasi = WasiCtx::builder().inherit_stderr().build();
         let state = InstanceState {
             wasi,
@@ -243,6 +248,7 @@ impl EdgeRuntime {
         // The instance runs in its own task so it can keep streaming a body after the
         // response head is out, and so a trap cannot take the connection task with it.
         let task = tokio::spawn(async move {
+            let _held = held;
             let proxy = pre.instantiate_async(&mut store).await?;
             proxy
                 .wasi_http_incoming_handler()
@@ -255,6 +261,7 @@ impl EdgeRuntime {
             Err(_) => {
                 let reason = match task.await {
                     Ok(Ok(())) => "the component returned without a response".to_owned(),
+                    Ok(Err(e)) if is_pool_full(&e) => return Err(HandleError::PoolFull),
                     Ok(Err(e)) => format!("{e:#}"),
                     Err(e) => e.to_string(),
                 };
@@ -264,8 +271,18 @@ impl EdgeRuntime {
     }
 }
 
+/// The pooling allocator had no free slot (instances, memories, tables or stacks).
+fn is_pool_full(error: &wasmtime::Error) -> bool {
+    error
+        .chain()
+        .any(|cause| cause.is::<wasmtime::PoolConcurrencyLimitError>())
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum HandleError {
+    /// No instance could be made now: every slot of the pool is taken. Nothing ran.
+    #[error("the instance pool is full")]
+    PoolFull,
     #[error("the component failed: {0}")]
     Trap(String),
     #[error("the component answered with an error code: {0:?}")]

@@ -1,29 +1,31 @@
-//! The HTTP front: routes the manifest's trigger (`/api/...`) to the component, serves the
-//! local mailbox under `/mailbox` and static files for everything else.
+//! The HTTP front: routes the manifest's trigger (`/api/...`) to the component the way Spin's
+//! HTTP trigger does (`trigger`), serves the local mailbox under `/mailbox` and static files for
+//! everything else, within the host's timeouts and bounds (`limits`).
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use bytes::Bytes;
-use http::{header, HeaderValue, Method, StatusCode};
-use http_body_util::{BodyExt, Full, Limited};
+use http::StatusCode;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{watch, Semaphore};
 use wasmtime::component::Component;
 use wasmtime::Engine;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
+use crate::answer::{api_error, frame_ancestors, harden, json_error};
 use crate::key_value::{Backing, KeyValueError, KeyValueStores};
+use crate::limits::{DeadlineBody, ServerLimits};
 use crate::mailbox::{self, Mailbox};
 use crate::manifest::{Manifest, ManifestError};
 use crate::outbound::{AllowedHostError, AllowedHosts};
-use crate::runtime::{AppContext, EdgeRuntime, RuntimeError};
-use crate::static_files;
+use crate::runtime::{AppContext, EdgeRuntime, HandleError, RuntimeError};
+use crate::static_files::StaticFiles;
+use crate::trigger::{self, Route};
 use crate::variables::{VariableError, Variables};
 
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +63,10 @@ pub struct HostConfig {
     pub local_mailbox: bool,
     /// Simulated round-trip time of every key-value operation (tests of racing requests).
     pub key_value_latency: Option<std::time::Duration>,
+    /// Timeouts and bounds on connections and instances.
+    pub limits: ServerLimits,
+    /// How many emails the local mailbox keeps (the newest).
+    pub mailbox_capacity: usize,
 }
 
 impl HostConfig {
@@ -74,6 +80,8 @@ impl HostConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             local_mailbox: false,
             key_value_latency: None,
+            limits: ServerLimits::default(),
+            mailbox_capacity: mailbox::DEFAULT_CAPACITY,
         }
     }
 
@@ -85,23 +93,29 @@ impl HostConfig {
 
 struct Shared {
     runtime: EdgeRuntime,
+    route: Route,
     manifest: Manifest,
     mailbox: Mailbox,
-    static_dir: Option<PathBuf>,
+    static_files: Option<StaticFiles>,
     /// Whether `/mailbox` exists: it lists every email the component sent, member data
     /// included, so it is there only when asked for (`--local-mailbox`).
     local_mailbox: bool,
     addr: SocketAddr,
     /// The pages this host serves may be framed by these origins only (CSP frame-ancestors).
     frame_ancestors: String,
+    limits: ServerLimits,
+    /// One permit per component instance that may run now.
+    instances: Arc<Semaphore>,
 }
 
-/// A host serving on a socket until dropped or shut down.
+/// A host serving on a socket until shut down or dropped (dropping it stops accepting and
+/// closes its connections once their current exchange is over, as `shutdown` does, without
+/// waiting).
 pub struct RunningHost {
     pub addr: SocketAddr,
     pub mailbox: Mailbox,
     shutdown: watch::Sender<bool>,
-    task: tokio::task::JoinHandle<()>,
+    task: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl RunningHost {
@@ -109,15 +123,26 @@ impl RunningHost {
         format!("http://{}{path}", self.addr)
     }
 
-    /// Stops accepting connections and waits for the accept loop to end.
-    pub async fn shutdown(self) {
+    /// Stops accepting connections, asks open ones to close after their current exchange, and
+    /// waits for the accept loop to end.
+    pub async fn shutdown(mut self) {
         let _ = self.shutdown.send(true);
-        let _ = self.task.await;
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
     }
 
     /// Serves until the process is interrupted.
-    pub async fn wait(self) {
-        let _ = self.task.await;
+    pub async fn wait(mut self) {
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for RunningHost {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
     }
 }
 
@@ -168,69 +193,77 @@ pub async fn start(
         key_value_latency: config.key_value_latency,
     };
     let runtime = EdgeRuntime::new(engine, component, app)?;
-    let mailbox = Mailbox::new();
+    let mailbox = Mailbox::with_capacity(config.mailbox_capacity);
+    let limits = config.limits;
     let shared = Arc::new(Shared {
         runtime,
+        route: Route {
+            raw: manifest.route.clone(),
+        },
         manifest,
         mailbox: mailbox.clone(),
-        static_dir: config.static_dir.clone(),
+        static_files: config.static_dir.as_ref().map(StaticFiles::new),
         local_mailbox: config.local_mailbox,
         addr,
         frame_ancestors,
+        limits,
+        instances: Arc::new(Semaphore::new(limits.max_instances)),
     });
-    let (shutdown, mut stop) = watch::channel(false);
-    let task = tokio::spawn(async move {
-        loop {
-            let accepted = tokio::select! {
-                accepted = listener.accept() => accepted,
-                _ = stop.changed() => break,
-            };
-            let Ok((stream, client)) = accepted else {
-                continue;
-            };
-            let shared = shared.clone();
-            tokio::spawn(async move {
-                let service = hyper::service::service_fn(move |request| {
-                    let shared = shared.clone();
-                    async move {
-                        Ok::<_, std::convert::Infallible>(route(&shared, request, client).await)
-                    }
-                });
-                let _ = http1::Builder::new()
-                    .keep_alive(true)
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
+    let (shutdown, stop) = watch::channel(false);
+    let task = tokio::spawn(accept(listener, shared, stop));
     Ok(RunningHost {
         addr,
         mailbox,
         shutdown,
-        task,
+        task: Some(task),
     })
 }
 
-fn full(
-    status: StatusCode,
-    content_type: &'static str,
-    body: impl Into<Bytes>,
-) -> hyper::Response<HyperOutgoingBody> {
-    let mut response = hyper::Response::new(
-        Full::new(body.into())
-            .map_err(|never| match never {})
-            .boxed_unsync(),
-    );
-    *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    response
+/// Accepts while a connection slot is free, until `stop` turns true.
+async fn accept(listener: TcpListener, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+    let connections = Arc::new(Semaphore::new(shared.limits.max_connections));
+    loop {
+        let slot = tokio::select! {
+            slot = connections.clone().acquire_owned() => slot,
+            () = stopped(&mut stop) => break,
+        };
+        let Ok(slot) = slot else { break };
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = stopped(&mut stop) => break,
+        };
+        let Ok((stream, client)) = accepted else {
+            continue;
+        };
+        let shared = shared.clone();
+        let header_timeout = shared.limits.header_timeout;
+        let mut stop = stop.clone();
+        tokio::spawn(async move {
+            let _slot = slot;
+            let service = hyper::service::service_fn(move |request| {
+                let shared = shared.clone();
+                async move { Ok::<_, std::convert::Infallible>(route(&shared, request, client).await) }
+            });
+            let connection = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout)
+                .keep_alive(true)
+                .serve_connection(TokioIo::new(stream), service);
+            tokio::pin!(connection);
+            tokio::select! {
+                _ = connection.as_mut() => {}
+                () = stopped(&mut stop) => {
+                    connection.as_mut().graceful_shutdown();
+                    let _ = connection.await;
+                }
+            }
+        });
+    }
 }
 
-fn json_error(status: StatusCode, sentence: &str) -> hyper::Response<HyperOutgoingBody> {
-    let body = serde_json::json!({ "error": sentence }).to_string();
-    full(status, "application/json", body)
+/// Resolves once the host is stopping (or its handle is gone).
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|stopped| *stopped).await;
 }
 
 async fn route(
@@ -247,140 +280,54 @@ async fn route(
     response
 }
 
-/// `'self'` plus the allowed origins (a `*` allows any), for CSP `frame-ancestors`.
-fn frame_ancestors(allowed_origins: Option<&str>) -> String {
-    let origins: Vec<&str> = allowed_origins
-        .unwrap_or_default()
-        .split(',')
-        .map(|o| o.trim().trim_end_matches('/'))
-        .filter(|o| !o.is_empty())
-        .collect();
-    if origins.contains(&"*") {
-        return "*".into();
-    }
-    std::iter::once("'self'")
-        .chain(origins)
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// The headers of everything the host itself serves (pages, the form's files, the mailbox):
-/// the strict CSP the form is built for, no sniffing, no referrer. The form's script and WASM
-/// are public and carry no credentials, so any portal origin may load them (CORS `*`).
-fn harden(response: &mut hyper::Response<HyperOutgoingBody>, frame_ancestors: &str, path: &str) {
-    let csp = format!(
-        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors {frame_ancestors}"
-    );
-    let headers = response.headers_mut();
-    if let Ok(value) = HeaderValue::from_str(&csp) {
-        headers.insert(header::CONTENT_SECURITY_POLICY, value);
-    }
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    let asset = [".js", ".wasm", ".css"]
-        .iter()
-        .any(|ext| path.ends_with(ext));
-    if asset {
-        headers.insert(
-            header::ACCESS_CONTROL_ALLOW_ORIGIN,
-            HeaderValue::from_static("*"),
-        );
-        headers.insert(
-            "cross-origin-resource-policy",
-            HeaderValue::from_static("cross-origin"),
-        );
-    }
-}
-
 async fn local(
     shared: &Shared,
     request: hyper::Request<Incoming>,
     path: &str,
 ) -> hyper::Response<HyperOutgoingBody> {
-    let path = path.to_owned();
-    if (path == "/mailbox" || path.starts_with("/mailbox/")) && !shared.local_mailbox {
-        return json_error(
-            StatusCode::NOT_FOUND,
-            "There is no local mailbox on this host: start it with --local-mailbox to see the emails here.",
-        );
+    if path == "/mailbox" || path.starts_with("/mailbox/") {
+        if !shared.local_mailbox {
+            return json_error(
+                StatusCode::NOT_FOUND,
+                "There is no local mailbox on this host: start it with --local-mailbox to see the emails here.",
+            );
+        }
+        return shared.mailbox.serve(request, shared.addr).await;
     }
-    if path == "/mailbox" || path == "/mailbox/" {
-        return full(StatusCode::OK, "text/html; charset=utf-8", mailbox::PAGE);
+    match &shared.static_files {
+        Some(files) => files.serve(request).await,
+        None => json_error(StatusCode::NOT_FOUND, "There is nothing at this address."),
     }
-    if path == "/mailbox/mailbox.css" {
-        return full(StatusCode::OK, "text/css; charset=utf-8", mailbox::PAGE_CSS);
-    }
-    if path == "/mailbox/mailbox.js" {
-        return full(
-            StatusCode::OK,
-            "text/javascript; charset=utf-8",
-            mailbox::PAGE_JS,
-        );
-    }
-    if path == "/mailbox/api/messages" {
-        let body =
-            serde_json::to_string(&shared.mailbox.messages()).unwrap_or_else(|_| "[]".into());
-        return full(StatusCode::OK, "application/json", body);
-    }
-    if path == "/mailbox/webhook" || path.starts_with("/mailbox/v1.0/users/") {
-        return mail_in(shared, request, &path).await;
-    }
-    static_file(shared, &request, &path).await
 }
 
-/// Spin's request headers, set by the host (never taken from the client).
+/// Hands the request to a fresh instance with the headers Spin would give it, its body bound
+/// by the body timeout; 503 when every instance slot is taken.
 async fn to_component(
     shared: &Shared,
-    mut request: hyper::Request<Incoming>,
+    request: hyper::Request<Incoming>,
     client: SocketAddr,
 ) -> hyper::Response<HyperOutgoingBody> {
-    let headers = request.headers_mut();
-    let spoofed: Vec<_> = headers
-        .keys()
-        .filter(|name| name.as_str().starts_with("spin-"))
-        .cloned()
-        .collect();
-    for name in spoofed {
-        headers.remove(name);
-    }
-    let route = shared.manifest.route.clone();
-    let base = route.trim_end_matches("/...").to_owned();
-    let path_and_query = request
-        .uri()
+    let (mut parts, body) = request.into_parts();
+    let path_and_query = parts
+        .uri
         .path_and_query()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "/".into());
-    let path = request.uri().path().to_owned();
-    let path_info = path.strip_prefix(&base).unwrap_or("").to_owned();
-    let full_url = format!("http://{}{path_and_query}", shared.addr);
-    let headers = request.headers_mut();
-    let has_host = headers.contains_key(header::HOST);
-    let mut put = |name: &'static str, value: &str| {
-        if let Ok(value) = HeaderValue::from_str(value) {
-            headers.insert(name, value);
-        }
-    };
-    put("spin-client-addr", &client.to_string());
-    put("spin-full-url", &full_url);
-    put("spin-path-info", &path_info);
-    put("spin-matched-route", &route);
-    put("spin-raw-component-route", &route);
-    put("spin-component-route", &base);
-    put("spin-base-path", "/");
-    if !has_host {
-        put("host", &shared.addr.to_string());
+        .map_or("/", |p| p.as_str())
+        .to_owned();
+    match trigger::component_headers(&parts.headers, &path_and_query, &shared.route, client) {
+        Ok(headers) => parts.headers = headers,
+        Err(refusal) => return api_error(StatusCode::BAD_REQUEST, &refusal.to_string()),
     }
-    match shared.runtime.handle(request).await {
+    let Ok(slot) = shared.instances.clone().try_acquire_owned() else {
+        return busy();
+    };
+    let body = DeadlineBody::new(body, shared.limits.body_timeout);
+    let request = hyper::Request::from_parts(parts, body);
+    match shared.runtime.handle(request, slot).await {
         Ok(response) => response,
+        Err(HandleError::PoolFull) => busy(),
         Err(error) => {
             eprintln!("rsos-edge-host: {error}");
-            json_error(
+            api_error(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "The edge function failed; please try again.",
             )
@@ -388,68 +335,15 @@ async fn to_component(
     }
 }
 
-/// Mail handed to the local mailbox. Bodies may arrive chunked (wasmtime streams outbound
-/// bodies); hyper de-chunks them, and the size limit holds either way.
-async fn mail_in(
-    shared: &Shared,
-    request: hyper::Request<Incoming>,
-    path: &str,
-) -> hyper::Response<HyperOutgoingBody> {
-    if request.method() != Method::POST {
-        return json_error(StatusCode::METHOD_NOT_ALLOWED, "Send mail with POST.");
-    }
-    let body = match Limited::new(request.into_body(), 1024 * 1024)
-        .collect()
-        .await
-    {
-        Ok(body) => body.to_bytes(),
-        Err(_) => return json_error(StatusCode::PAYLOAD_TOO_LARGE, "The email is too large."),
-    };
-    let accepted = if path == "/mailbox/webhook" {
-        shared.mailbox.accept_webhook(&body)
-    } else {
-        let sender = path
-            .trim_start_matches("/mailbox/v1.0/users/")
-            .trim_end_matches("/sendMail");
-        shared.mailbox.accept_graph(sender, &body)
-    };
-    match accepted {
-        Ok(()) => full(
-            StatusCode::ACCEPTED,
-            "application/json",
-            r#"{"accepted":true}"#,
-        ),
-        Err(e) => json_error(StatusCode::BAD_REQUEST, &e.to_string()),
-    }
-}
-
-async fn static_file(
-    shared: &Shared,
-    request: &hyper::Request<Incoming>,
-    path: &str,
-) -> hyper::Response<HyperOutgoingBody> {
-    if request.method() != Method::GET && request.method() != Method::HEAD {
-        return json_error(StatusCode::METHOD_NOT_ALLOWED, "Only GET is served here.");
-    }
-    let Some(root) = &shared.static_dir else {
-        return json_error(StatusCode::NOT_FOUND, "There is nothing at this address.");
-    };
-    let Some(file) = static_files::resolve(root, path) else {
-        return json_error(StatusCode::NOT_FOUND, "There is nothing at this address.");
-    };
-    match tokio::fs::read(&file).await {
-        Ok(bytes) => {
-            let body = if request.method() == Method::HEAD {
-                Vec::new()
-            } else {
-                bytes
-            };
-            let mut response = full(StatusCode::OK, static_files::mime_type(&file), body);
-            response
-                .headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-            response
-        }
-        Err(_) => json_error(StatusCode::NOT_FOUND, "There is nothing at this address."),
-    }
+/// Every instance slot is taken: nothing ran, so a retry is safe.
+fn busy() -> hyper::Response<HyperOutgoingBody> {
+    let mut response = api_error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "The service is busy; please try again in a moment.",
+    );
+    response.headers_mut().insert(
+        http::header::RETRY_AFTER,
+        http::HeaderValue::from_static("2"),
+    );
+    response
 }

@@ -1,70 +1,89 @@
-//! Static files for the local stack (the built form), with the MIME types browsers insist
-//! on — `application/wasm` above all, or streaming compilation refuses the module.
+//! Static files for the local stack (the built form), served by tower-http's `ServeDir`: it
+//! percent-decodes, refuses paths that leave the root, serves `index.html` for directories,
+//! answers `HEAD`, ranges and `If-Modified-Since`. The host adds what browsers insist on: a
+//! charset on text types and `application/wasm` for WebAssembly (streaming compilation refuses
+//! the module otherwise), both from [`mime_type`].
 
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
-pub fn mime_type(path: &Path) -> &'static str {
-    match path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .as_deref()
+use http::{header, HeaderValue, Method, StatusCode};
+use http_body_util::BodyExt;
+use tower_http::services::ServeDir;
+use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
+
+use crate::answer::json_error;
+
+/// The `Content-Type` of a file: its type by extension (mime_guess), with `charset=utf-8` on
+/// text types and JavaScript; `application/octet-stream` when unknown.
+pub fn mime_type(path: &Path) -> String {
+    with_charset(&mime_guess::from_path(path).first_or_octet_stream())
+}
+
+/// `mime` as a `Content-Type` value, with `charset=utf-8` added to text types and JavaScript
+/// that name no charset (the form's files are UTF-8).
+fn with_charset(mime: &mime_guess::Mime) -> String {
+    let text = mime.type_() == mime_guess::mime::TEXT || mime.subtype() == "javascript";
+    if text && mime.get_param(mime_guess::mime::CHARSET).is_none() {
+        format!("{}; charset=utf-8", mime.essence_str())
+    } else {
+        mime.as_ref().to_owned()
+    }
+}
+
+/// A directory served read-only.
+#[derive(Debug, Clone)]
+pub struct StaticFiles {
+    dir: ServeDir,
+}
+
+impl StaticFiles {
+    /// Serves the files under `root` (it need not exist yet: every path is then a 404).
+    pub fn new(root: impl Into<PathBuf>) -> StaticFiles {
+        StaticFiles {
+            dir: ServeDir::new(root.into()).append_index_html_on_directories(true),
+        }
+    }
+
+    /// The file at the request's path: 200 (or 206, 304) with its MIME type and
+    /// `Cache-Control: no-cache`; 404 JSON for anything missing or outside the root; 405 JSON
+    /// for methods other than GET and HEAD.
+    pub async fn serve<B>(&self, request: hyper::Request<B>) -> hyper::Response<HyperOutgoingBody>
+    where
+        B: Send + 'static,
     {
-        Some("html") | Some("htm") => "text/html; charset=utf-8",
-        Some("js") | Some("mjs") => "text/javascript; charset=utf-8",
-        Some("css") => "text/css; charset=utf-8",
-        Some("json") | Some("map") => "application/json",
-        Some("wasm") => "application/wasm",
-        Some("svg") => "image/svg+xml",
-        Some("png") => "image/png",
-        Some("jpg") | Some("jpeg") => "image/jpeg",
-        Some("gif") => "image/gif",
-        Some("ico") => "image/x-icon",
-        Some("webp") => "image/webp",
-        Some("woff") => "font/woff",
-        Some("woff2") => "font/woff2",
-        Some("txt") | Some("md") => "text/plain; charset=utf-8",
-        Some("xml") => "application/xml",
-        Some("webmanifest") => "application/manifest+json",
-        _ => "application/octet-stream",
+        if request.method() != Method::GET && request.method() != Method::HEAD {
+            return json_error(StatusCode::METHOD_NOT_ALLOWED, "Only GET is served here.");
+        }
+        let response = match self.dir.clone().try_call(request).await {
+            Ok(response) => response,
+            Err(_) => return not_found(),
+        };
+        if response.status() == StatusCode::NOT_FOUND {
+            return not_found();
+        }
+        let (mut parts, body) = response.into_parts();
+        // ServeDir names the type from the decoded path's extension; the charset is ours.
+        let typed = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.parse::<mime_guess::Mime>().ok())
+            .map(|mime| with_charset(&mime));
+        if let Some(value) = typed.and_then(|t| HeaderValue::from_str(&t).ok()) {
+            parts.headers.insert(header::CONTENT_TYPE, value);
+        }
+        parts
+            .headers
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        let body = body
+            .map_err(|e| wasmtime_wasi_http::Error::InternalError(Some(e.to_string())))
+            .boxed_unsync();
+        hyper::Response::from_parts(parts, body)
     }
 }
 
-/// Maps a URL path to a file under `root`, refusing anything that would leave it.
-pub fn resolve(root: &Path, url_path: &str) -> Option<PathBuf> {
-    let decoded = percent_decode(url_path)?;
-    let relative = decoded.trim_start_matches('/');
-    let mut path = root.to_path_buf();
-    for component in Path::new(relative).components() {
-        match component {
-            Component::Normal(part) => path.push(part),
-            Component::CurDir => {}
-            _ => return None,
-        }
-    }
-    if path.is_dir() {
-        path.push("index.html");
-    }
-    path.is_file().then_some(path)
-}
-
-fn percent_decode(input: &str) -> Option<String> {
-    let bytes = input.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = input.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    let text = String::from_utf8(out).ok()?;
-    // A decoded NUL or backslash has no business in a file path.
-    (!text.contains('\0') && !text.contains('\\')).then_some(text)
+fn not_found() -> hyper::Response<HyperOutgoingBody> {
+    json_error(StatusCode::NOT_FOUND, "There is nothing at this address.")
 }
 
 #[cfg(test)]
@@ -87,10 +106,44 @@ mod tests {
         );
     }
 
-    #[test]
-    fn paths_cannot_escape_the_static_root() {
-        let root = std::env::temp_dir();
-        assert_eq!(resolve(&root, "/../etc/passwd"), None);
-        assert_eq!(resolve(&root, "/%2e%2e/etc/passwd"), None);
+    async fn status_of(root: &Path, path: &str) -> StatusCode {
+        let request = hyper::Request::get(path).body(()).unwrap();
+        StaticFiles::new(root).serve(request).await.status()
+    }
+
+    #[tokio::test]
+    async fn paths_cannot_escape_the_static_root() {
+        let outer = tempfile::tempdir().unwrap();
+        let root = outer.path().join("root");
+        std::fs::create_dir(&root).unwrap();
+        std::fs::write(outer.path().join("secret.txt"), "not for the web").unwrap();
+        std::fs::write(root.join("index.html"), "<!doctype html>").unwrap();
+        assert_eq!(status_of(&root, "/").await, StatusCode::OK);
+        assert_eq!(
+            status_of(&root, "/../secret.txt").await,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            status_of(&root, "/%2e%2e/secret.txt").await,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            status_of(&root, "/..%2fsecret.txt").await,
+            StatusCode::NOT_FOUND
+        );
+    }
+
+    #[tokio::test]
+    async fn a_percent_encoded_name_is_served_with_its_type_and_charset() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::write(root.path().join("form.js"), "export {};").unwrap();
+        let request = hyper::Request::get("/form.j%73").body(()).unwrap();
+        let response = StaticFiles::new(root.path()).serve(request).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(
+            response.headers()[header::CONTENT_TYPE],
+            "text/javascript; charset=utf-8"
+        );
+        assert_eq!(response.headers()[header::CACHE_CONTROL], "no-cache");
     }
 }

@@ -1,7 +1,7 @@
 //! Who may submit, and how much: signed embed tokens, the honeypot, the per-recipient limit
 //! and the security headers, through the real component in the real engine.
 
-use crate::common::*;
+use crate::kit::*;
 use rsos_edge_host::{start, HostConfig};
 use rsos_embed_token::{sign, Claims};
 use serde_json::Value;

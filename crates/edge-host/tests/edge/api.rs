@@ -1,7 +1,7 @@
 //! The real component in the real engine, over real HTTP on 127.0.0.1: every status of
 //! SPEC §7 and its body, the shared vectors, and hostile input.
 
-use crate::common::*;
+use crate::kit::*;
 use rsos_rules::{assess, Request, Ruleset};
 use serde_json::{json, Value};
 

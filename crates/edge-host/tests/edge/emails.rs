@@ -1,6 +1,6 @@
 //! The exact emails the component sends, through the webhook and the Graph transport.
 
-use crate::common::*;
+use crate::kit::*;
 use rsos_rules::{assess, emails, BusinessClock, Request, Ruleset, Stamp};
 use serde_json::{json, Value};
 
@@ -27,7 +27,7 @@ async fn forward_and_acknowledgement_are_exactly_what_the_rules_wrote() {
     assert_eq!(reply.status, 202, "{}", reply.text());
     let body = reply.json();
     let tracking = body["tracking_id"].as_str().unwrap();
-    let expected = expected(&forwardable(), &body, "AgentRSOS@humana.com");
+    let expected = expected(&forwardable(), &body, mailbox_address());
     let delivered = mail.delivered();
     assert_eq!(delivered.len(), expected.len());
     for (sent, want) in delivered.iter().zip(&expected) {
@@ -40,7 +40,7 @@ async fn forward_and_acknowledgement_are_exactly_what_the_rules_wrote() {
     }
 
     let forward = &mail.delivered_kind("forward")[0];
-    assert_eq!(forward["to"], "AgentRSOS@humana.com");
+    assert_eq!(forward["to"], mailbox_address());
     assert_eq!(forward["reply_to"], "pat.agent@agency.example");
     assert_eq!(forward["subject"], "Smith, John Medicare");
     let text = forward["text"].as_str().unwrap();
@@ -153,7 +153,7 @@ async fn graph_transport_posts_send_mail_with_bearer_token_reply_to_and_tracking
     assert_eq!(forward["subject"], "Smith, John Medicare");
     assert_eq!(
         forward["toRecipients"],
-        json!([{ "emailAddress": { "address": "AgentRSOS@humana.com" } }])
+        json!([{ "emailAddress": { "address": mailbox_address() } }])
     );
     assert_eq!(
         forward["replyTo"],

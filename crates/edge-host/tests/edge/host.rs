@@ -1,8 +1,8 @@
 //! The host's own duties: the local mailbox, static files, variables and key-value that
 //! outlives instances (and, with a file, restarts).
 
-use crate::common::*;
-use rsos_edge_host::{start, HostConfig};
+use crate::kit::*;
+use rsos_edge_host::{start, HostConfig, RunningHost};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn local_mailbox_shows_the_forward_and_the_acknowledgement() {
@@ -17,7 +17,7 @@ async fn local_mailbox_shows_the_forward_and_the_acknowledgement() {
     let messages = listing.json();
     let messages = messages.as_array().unwrap();
     assert_eq!(messages.len(), 2);
-    assert_eq!(messages[0]["to"], "AgentRSOS@humana.com");
+    assert_eq!(messages[0]["to"], mailbox_address());
     assert_eq!(messages[0]["subject"], "Smith, John Medicare");
     assert_eq!(messages[1]["to"], "pat.agent@agency.example");
     assert_eq!(host.mailbox.messages().len(), 2);
@@ -145,7 +145,8 @@ async fn clients_cannot_spoof_spin_headers() {
     )
     .await;
     assert_eq!(first.status, 202);
-    // A different claimed address does not escape the limit: the host sets the real one.
+    // A different claimed address does not escape the limit: the host appends the real one
+    // after it, as Spin does, and the component reads that (see `spin_headers.rs`).
     let second = post(
         host.addr,
         "/api/requests",
@@ -158,4 +159,103 @@ async fn clients_cannot_spoof_spin_headers() {
     .await;
     assert_eq!(second.status, 429);
     host.shutdown().await;
+}
+
+/// A host with the local mailbox on, keeping `capacity` messages.
+async fn local_mailbox_host(capacity: usize) -> RunningHost {
+    let mut config = HostConfig::new(manifest());
+    config.local_mailbox = true;
+    config.mailbox_capacity = capacity;
+    host_from(config).await
+}
+
+fn webhook_mail(subject: &str) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "to": "a@b.example", "from": null, "reply_to": null, "subject": subject, "text": "T"
+    }))
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_local_mailbox_answers_only_to_local_names_of_the_host() {
+    let host = local_mailbox_host(10).await;
+    let port = host.addr.port();
+    for name in ["attacker.example", "10.0.0.7", "rebind.127.0.0.1.nip.io"] {
+        let request = format!(
+            "GET /mailbox/api/messages HTTP/1.1\r\nHost: {name}:{port}\r\nConnection: close\r\n\r\n"
+        );
+        let reply = raw(host.addr, request.as_bytes()).await;
+        assert_eq!(reply.status, 403, "{name}");
+        assert!(reply.json()["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("localhost"));
+    }
+    let request = format!(
+        "POST /mailbox/webhook HTTP/1.1\r\nHost: attacker.example:{port}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        webhook_mail("planted").len()
+    );
+    let mut bytes = request.into_bytes();
+    bytes.extend_from_slice(&webhook_mail("planted"));
+    assert_eq!(raw(host.addr, &bytes).await.status, 403);
+    assert!(host.mailbox.messages().is_empty());
+    let local = format!(
+        "GET /mailbox/api/messages HTTP/1.1\r\nHost: localhost:{port}\r\nConnection: close\r\n\r\n"
+    );
+    assert_eq!(raw(host.addr, local.as_bytes()).await.status, 200);
+    assert_eq!(get(host.addr, "/mailbox").await.status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_local_mailbox_takes_mail_only_as_json() {
+    let host = local_mailbox_host(10).await;
+    for content_type in [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+    ] {
+        let reply = post(
+            host.addr,
+            "/mailbox/webhook",
+            &[("Content-Type", content_type)],
+            &webhook_mail("cross-site"),
+        )
+        .await;
+        assert_eq!(reply.status, 415, "{content_type}");
+    }
+    let unlabelled = post(host.addr, "/mailbox/webhook", &[], &webhook_mail("bare")).await;
+    assert_eq!(unlabelled.status, 415);
+    assert!(host.mailbox.messages().is_empty());
+    let json = post(
+        host.addr,
+        "/mailbox/webhook",
+        &[("Content-Type", "application/json")],
+        &webhook_mail("json"),
+    )
+    .await;
+    assert_eq!(json.status, 202, "{}", json.text());
+    assert_eq!(host.mailbox.messages().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_local_mailbox_keeps_only_the_newest_messages() {
+    let host = local_mailbox_host(2).await;
+    for subject in ["one", "two", "three"] {
+        let reply = post(
+            host.addr,
+            "/mailbox/webhook",
+            &[("Content-Type", "application/json")],
+            &webhook_mail(subject),
+        )
+        .await;
+        assert_eq!(reply.status, 202);
+    }
+    let listing = get(host.addr, "/mailbox/api/messages").await.json();
+    let subjects: Vec<&str> = listing
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["subject"].as_str())
+        .collect();
+    assert_eq!(subjects, ["two", "three"]);
 }

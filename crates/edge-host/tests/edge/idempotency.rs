@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::common::*;
+use crate::kit::*;
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -222,7 +222,7 @@ async fn acknowledgement_accepted_but_forward_failed_retries_only_what_is_missin
     let mail = MailServer::start().await;
     // The API takes mail to the agent but fails mail to the mailbox.
     mail.set_policy(|m| {
-        if m["to"] == "AgentRSOS@humana.com" {
+        if m["to"] == mailbox_address() {
             Behaviour::Fail(502)
         } else {
             Behaviour::Accept
@@ -252,7 +252,7 @@ async fn acknowledgement_accepted_but_forward_failed_retries_only_what_is_missin
 async fn forward_accepted_but_acknowledgement_failed_never_forwards_twice() {
     let mail = MailServer::start().await;
     mail.set_policy(|m| {
-        if m["to"] == "AgentRSOS@humana.com" {
+        if m["to"] == mailbox_address() {
             Behaviour::Accept
         } else {
             Behaviour::Fail(500)
@@ -280,7 +280,7 @@ async fn forward_accepted_but_acknowledgement_failed_never_forwards_twice() {
 async fn request_without_key_gets_a_server_key_that_makes_its_retry_safe() {
     let mail = MailServer::start().await;
     mail.set_policy(|m| {
-        if m["to"] == "AgentRSOS@humana.com" {
+        if m["to"] == mailbox_address() {
             Behaviour::Accept
         } else {
             Behaviour::Fail(500)

@@ -1,7 +1,9 @@
 //! The host's integration tests, one binary: every test binary links wasmtime and cranelift
 //! (about 350 MB unoptimised), so six of them cost CI two gigabytes of disk and six links.
+//! The kit they share with the benches is `tests/kit`.
 
-mod common;
+#[path = "../kit/mod.rs"]
+mod kit;
 
 mod abuse;
 mod api;
@@ -9,4 +11,6 @@ mod emails;
 mod host;
 mod idempotency;
 mod instances;
+mod limits;
 mod maintenance;
+mod spin_headers;

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use crate::common::*;
+use crate::kit::*;
 use rsos_edge_host::key_value::{Backing, KeyValueStore};
 use rsos_edge_host::{start, HostConfig, RunningHost};
 

@@ -1,0 +1,160 @@
+//! `cargo bench -p rsos-edge-host --bench load -- --seconds 60 --agents 200 --fail 0.30 --hang 0.05`
+//! (or `cargo xtask load -- …`): the load figures of issue 5. A benchmark that prints figures,
+//! not a test; `--help` lists the options.
+//!
+//! Simulated agents on 127.0.0.1 (`agents`) post distinct, valid requests to the edge host
+//! running the real component (wasmtime) for a fixed time, while a flaky mail API behind it
+//! (`mail_api`) fails, hangs or answers late. At the end (`report`): lost = accepted requests
+//! whose forward (or acknowledgement) was never delivered, duplicates = tracking IDs
+//! delivered more than once; exit status 1 if any is not 0 (or a delivered email does not
+//! belong to its request).
+//!
+//! `--late P` (default 0, not part of the figures) makes the mail API accept an email and
+//! answer 202 only after the component has given up: SPEC §7's mail boundary is at-least-once
+//! (`edge/IDEMPOTENCY.md`, residual risks), so this must show duplicates — a check that the
+//! duplicate detector and the exit status work.
+//!
+//! The component's own log goes to a file (`--log`, default `<target>/rsos-load-edge.log`,
+//! see `log`), so the figures stay readable and a duplicate can be traced.
+
+#[path = "../../tests/kit/mod.rs"]
+mod kit;
+
+mod agents;
+mod log;
+mod mail_api;
+mod options;
+mod report;
+
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use rsos_edge_host::{start, EdgeRuntime, HostConfig};
+use tokio::sync::watch;
+
+use agents::{Clock, Submitted};
+use mail_api::MailApi;
+use options::Options;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let options = match Options::parse().validated() {
+        Ok(options) => Arc::new(options),
+        Err(problem) => {
+            eprintln!("{problem}; see --help");
+            return ExitCode::from(2);
+        }
+    };
+    let path = kit::component_path();
+    let engine = EdgeRuntime::engine().expect("engine");
+    let component = match EdgeRuntime::compile(&engine, &path) {
+        Ok(component) => component,
+        Err(e) => {
+            eprintln!(
+                "cannot load the component {}: {e}\nbuild it with `cargo build -p rsos-edge --release --target wasm32-wasip2` (or run `cargo xtask load`)",
+                path.display()
+            );
+            return ExitCode::from(2);
+        }
+    };
+
+    let (stop_mail, stop) = watch::channel(false);
+    let started = Instant::now();
+    let mail = Arc::new(MailApi {
+        started,
+        fail: options.fail,
+        hang: options.hang,
+        late: options.late,
+        hold: Duration::from_millis(options.mail_timeout_ms * 10),
+        rng: Mutex::new(fastrand::Rng::with_seed(
+            options.seed.rotate_left(17) ^ 0x5DEE_CE66,
+        )),
+        calls: Mutex::default(),
+        hanging: AtomicUsize::new(0),
+        peak_hanging: AtomicUsize::new(0),
+        stop,
+    });
+    let mail_addr = mail.clone().serve().await;
+    let config = HostConfig::new(kit::manifest())
+        .var("mail_api", "webhook")
+        .var("mail_base_url", format!("http://{mail_addr}"))
+        .var("mail_webhook_path", "/mail")
+        .var("mail_timeout_ms", options.mail_timeout_ms.to_string())
+        .var("rate_limit_per_address_per_minute", "0")
+        .var("rate_limit_per_san_per_hour", "0")
+        .var("rate_limit_per_recipient_per_hour", "0");
+
+    println!(
+        "RSOS edge load: {} agents for {} s on 127.0.0.1; mail API fails {:.0}% (HTTP 500), hangs {:.0}% (component mail timeout {} ms); at most {} tries per request, Retry-After capped at {}; seed {}",
+        options.agents,
+        options.seconds,
+        options.fail * 100.0,
+        options.hang * 100.0,
+        options.mail_timeout_ms,
+        options.tries,
+        report::ms(options.retry_cap),
+        options.seed
+    );
+    if options.late > 0.0 {
+        println!(
+            "mail API also accepts {:.0}% but answers only after the timeout (--late): duplicates are expected",
+            options.late * 100.0
+        );
+    }
+    println!("component: {}", path.display());
+    println!("component log: {}", options.log.display());
+    let saved = match log::redirect_stderr(&options.log) {
+        Ok(saved) => saved,
+        Err(e) => {
+            eprintln!("cannot write {}: {e}", options.log.display());
+            return ExitCode::from(2);
+        }
+    };
+    let host = start(&engine, &component, config)
+        .await
+        .expect("host starts");
+
+    let run_started = Instant::now();
+    let clock = Arc::new(Clock {
+        started,
+        stop_new: run_started + Duration::from_secs_f64(options.seconds),
+        stop_all: run_started + Duration::from_secs_f64(options.seconds) + options.drain,
+    });
+    let run_id = options.seed;
+    let agents: Vec<_> = (0..options.agents)
+        .map(|i| {
+            tokio::spawn(agents::agent(
+                i,
+                host.addr,
+                options.clone(),
+                clock.clone(),
+                run_id,
+            ))
+        })
+        .collect();
+    let mut submitted: Vec<Submitted> = Vec::new();
+    for handle in agents {
+        submitted.extend(handle.await.expect("agent"));
+    }
+    let run_time = run_started.elapsed();
+    // Let any instance still running (a client that timed out) finish its mail before
+    // counting.
+    tokio::time::sleep(Duration::from_millis(3 * options.mail_timeout_ms)).await;
+    host.shutdown().await;
+    let still_hanging_at_end = mail.hanging.load(Ordering::SeqCst);
+    let _ = stop_mail.send(true);
+    log::restore_stderr(saved);
+
+    let calls = mail.calls.lock().unwrap().clone();
+    report::report(report::Run {
+        options: &options,
+        submitted: &submitted,
+        calls: &calls,
+        run_time,
+        peak_hanging: mail.peak_hanging.load(Ordering::SeqCst),
+        still_hanging_at_end,
+    })
+}
