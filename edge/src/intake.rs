@@ -8,8 +8,8 @@ use rsos_delivery::{
     run, Clock, Config, Delivery, Facts, Finish, Mailer, NewRequest, RateCheck, RecordKeys,
 };
 use rsos_rules::{
-    assess, emails, rfc3339, tracking_id, Assessment, BusinessClock, EmailKind, Outcome, Request,
-    Ruleset, Stamp,
+    assess, emails, notice, rfc3339, tracking_id, Assessment, BusinessClock, EmailKind, Outcome,
+    Request, Ruleset, Stamp,
 };
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -150,41 +150,22 @@ fn answer(assessment: &Assessment, finish: Finish, key: &str) -> Reply {
         Finish::Limited { retry_after_s } => too_many(retry_after_s),
         Finish::MailFailed { facts, failure } => {
             log_line!("rsos-edge: {} not delivered: {failure}", facts.tracking_id);
-            let sent: Vec<&str> = facts.accepted.iter().map(|k| k.as_str()).collect();
-            Reply::json(
-                503,
-                &serde_json::json!({
-                    "error": "The mail service did not accept the request. Nothing is lost: retry with the same Idempotency-Key and only what is missing will be sent.",
-                    "tracking_id": facts.tracking_id,
-                    "idempotency_key": key,
-                    "sent": sent,
-                }),
-            )
-            .with_header("retry-after", "10")
-            .with_header("idempotency-key", key)
+            // The mail API's own wait is passed on (bounded), so clients do not hammer a
+            // throttled mailbox.
+            let wait = failure
+                .retry_after_s
+                .map_or(DEFAULT_RETRY_AFTER_S, |s| s.clamp(1, MAX_RETRY_AFTER_S));
+            let forwarded = forwarded(&facts);
+            unfinished(503, &notice::mail_unavailable(forwarded), &facts, key, wait)
         }
         Finish::StoreFailed { facts, error } => {
             log_line!("rsos-edge: storage failure: {error}");
             match facts {
                 Some(facts) if !facts.accepted.is_empty() => {
-                    let sent: Vec<&str> = facts.accepted.iter().map(|k| k.as_str()).collect();
-                    Reply::json(
-                        503,
-                        &serde_json::json!({
-                            "error": "The service could not record what it sent; retry with the same Idempotency-Key to finish.",
-                            "tracking_id": facts.tracking_id,
-                            "idempotency_key": key,
-                            "sent": sent,
-                        }),
-                    )
-                    .with_header("retry-after", "5")
-                    .with_header("idempotency-key", key)
+                    let text = notice::not_recorded(forwarded(&facts));
+                    unfinished(503, &text, &facts, key, 5)
                 }
-                _ => Reply::error(
-                    503,
-                    "The service could not record the request; nothing was sent, please try again.",
-                )
-                .with_header("retry-after", "5"),
+                _ => Reply::error(503, &notice::not_recorded(None)).with_header("retry-after", "5"),
             }
         }
         Finish::Unreadable => {
@@ -196,6 +177,35 @@ fn answer(assessment: &Assessment, finish: Finish, key: &str) -> Reply {
             .with_header("retry-after", "60")
         }
     }
+}
+
+/// `Retry-After` of a 503 when the mail API named no wait, and the longest wait passed on.
+const DEFAULT_RETRY_AFTER_S: u64 = 10;
+const MAX_RETRY_AFTER_S: u64 = 120;
+
+/// The tracking ID, when the forward reached the mailbox.
+fn forwarded(facts: &Facts) -> Option<&str> {
+    facts
+        .accepted
+        .contains(&EmailKind::Forward)
+        .then_some(facts.tracking_id.as_str())
+}
+
+/// A 503 for a request part of whose emails went out: what went, and how to finish.
+fn unfinished(status: u16, sentence: &str, facts: &Facts, key: &str, wait_s: u64) -> Reply {
+    let sent: Vec<&str> = facts.accepted.iter().map(|k| k.as_str()).collect();
+    Reply::json(
+        status,
+        &serde_json::json!({
+            "error": sentence,
+            "tracking_id": facts.tracking_id,
+            "idempotency_key": key,
+            "sent": sent,
+            "forwarded": forwarded(facts).is_some(),
+        }),
+    )
+    .with_header("retry-after", wait_s.to_string())
+    .with_header("idempotency-key", key)
 }
 
 /// The 202 or 200 of a delivered request, rebuilt from its facts and the (identical) request:

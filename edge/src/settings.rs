@@ -9,7 +9,7 @@ use url::Url;
 pub enum MailApi {
     /// A generic JSON webhook: `POST {base}{webhook_path}` with `{to, from, reply_to, subject, text, headers}`.
     Webhook,
-    /// Microsoft Graph: `POST {base}/v1.0/users/{sender}/sendMail`.
+    /// Microsoft Graph: each email created as a draft in the sender's mailbox, then sent by id.
     Graph,
 }
 

@@ -40,6 +40,14 @@ pub struct Config {
     pub recheck_ms: u64,
     /// The mail API creates a message and sends it by id ([`crate::Mailer::two_phase`]).
     pub two_phase: bool,
+    /// Two-phase: how long after a send that may have happened (its answer was lost, or its
+    /// owner died) a message the mail API still shows unsent is sent again. Longer than any
+    /// send can still be under way.
+    pub settle_ms: u64,
+    /// Two-phase: how long after its last send a message the mail API cannot find counts as
+    /// gone (and is created again). Graph creates the Sent Items copy, under the same
+    /// immutable id, some time after sending; until then the id is not found.
+    pub missing_after_ms: u64,
 }
 
 impl Config {
@@ -48,11 +56,14 @@ impl Config {
     /// again: the first call's 401 is the third), so the lease is four timeouts and five
     /// seconds for the store.
     pub fn for_mail_timeout(mail_timeout_ms: u64, two_phase: bool) -> Config {
+        let lease_ms = 4 * mail_timeout_ms + 5_000;
         Config {
-            lease_ms: 4 * mail_timeout_ms + 5_000,
+            lease_ms,
             wait_ms: 25_000,
             recheck_ms: 5,
             two_phase,
+            settle_ms: 2 * lease_ms,
+            missing_after_ms: 15 * 60 * 1000,
         }
     }
 }
@@ -218,8 +229,6 @@ pub struct Delivery {
     owned: Option<u32>,
     /// The latest round this submission counted on and lost, and when.
     lost: Option<(u32, u64)>,
-    /// A two-phase send's answer was lost: the message is not sent again in this submission.
-    commit_unconfirmed: bool,
     /// The owned record was written since the last mail call: the next call starts within
     /// a fresh lease.
     lease_written: bool,
@@ -250,7 +259,6 @@ impl Delivery {
             record: None,
             owned: None,
             lost: None,
-            commit_unconfirmed: false,
             lease_written: false,
             act_by: None,
         }
@@ -587,45 +595,100 @@ impl Delivery {
         }
     }
 
+    /// The prepared slot `i`'s message id, since when, and whether it may have been sent.
+    fn prepared(&self, i: usize) -> Option<(u64, bool)> {
+        match &self.record.as_ref()?.slots.get(i)?.state {
+            SlotState::Prepared {
+                since_ms,
+                maybe_sent,
+                ..
+            } => Some((*since_ms, *maybe_sent)),
+            _ => None,
+        }
+    }
+
+    /// Marks the prepared slot `i` as possibly sent from `now_ms` (a send is about to start, or
+    /// its answer was lost), or as surely not sent.
+    fn mark_prepared(&mut self, i: usize, now_ms: u64, maybe_sent: bool) {
+        if let Some(SlotState::Prepared {
+            since_ms,
+            maybe_sent: maybe,
+            ..
+        }) = self
+            .record
+            .as_mut()
+            .and_then(|r| r.slots.get_mut(i))
+            .map(|s| &mut s.state)
+        {
+            *since_ms = now_ms;
+            *maybe = maybe_sent;
+        }
+    }
+
     fn on_mail(&mut self, now_ms: u64, call: Call, answer: Answer) -> Step {
+        let wait_s = |until_ms: u64| Some(until_ms.saturating_sub(now_ms).div_ceil(1000).max(1));
         match (call, answer) {
             (Call::Send(i), Answer::Sent(Ok(()))) => self.accepted(now_ms, i),
             (Call::Prepare(i), Answer::Prepared(Ok(handle))) => {
                 let Some(email) = self.slot_email(i) else {
                     return self.work(now_ms);
                 };
-                self.set_slot(i, SlotState::Prepared { handle, email });
+                // Recorded as possibly sent before the send starts: if this owner dies during
+                // it, the next one asks and waits before sending again.
+                self.set_slot(
+                    i,
+                    SlotState::Prepared {
+                        handle,
+                        email,
+                        since_ms: now_ms,
+                        maybe_sent: true,
+                    },
+                );
                 self.write(now_ms, Then::Mail(Call::Commit(i)))
             }
             (Call::Commit(i), Answer::Committed(Ok(()))) => self.accepted(now_ms, i),
             // The send may have gone through: ask before anything else, within a new lease.
-            (Call::Commit(i), Answer::Committed(Err(failure)))
-                if failure.answer_lost && !self.commit_unconfirmed =>
-            {
-                self.commit_unconfirmed = true;
+            (Call::Commit(i), Answer::Committed(Err(failure))) if failure.answer_lost => {
+                self.mark_prepared(i, now_ms, true);
                 self.write(now_ms, Then::Mail(Call::Probe(i)))
             }
+            (Call::Commit(i), Answer::Committed(Err(failure))) => {
+                self.mark_prepared(i, now_ms, false);
+                self.give_up(failure)
+            }
             (Call::Probe(i), Answer::Probed(Ok(Probe::Sent))) => self.accepted(now_ms, i),
-            // A send whose answer was lost may still be under way at the mail API; sending
-            // again now could send twice. The next attempt asks again.
-            (Call::Probe(_), Answer::Probed(Ok(Probe::Unsent))) if self.commit_unconfirmed => self
-                .give_up(MailFailure {
-                    reason: "the mail API did not confirm that it sent the email".into(),
-                    answer_lost: true,
-                    retry_after_s: None,
-                }),
-            (Call::Probe(i), Answer::Probed(Ok(Probe::Unsent))) => {
-                self.write(now_ms, Then::Mail(Call::Commit(i)))
-            }
-            (Call::Probe(i), Answer::Probed(Ok(Probe::Missing))) => {
-                if let Some(email) = self.slot_email(i) {
-                    self.set_slot(i, SlotState::Pending { email });
+            (Call::Probe(i), Answer::Probed(Ok(Probe::Unsent))) => match self.prepared(i) {
+                // A send that may have happened may still be under way at the mail API:
+                // sending again now could send twice. A later attempt asks again.
+                Some((since, true)) if now_ms < since.saturating_add(self.config.settle_ms) => self
+                    .give_up(MailFailure {
+                        reason: "the mail API has not confirmed that it sent the email".into(),
+                        answer_lost: true,
+                        retry_after_s: wait_s(since.saturating_add(self.config.settle_ms)),
+                    }),
+                _ => {
+                    self.mark_prepared(i, now_ms, true);
+                    self.write(now_ms, Then::Mail(Call::Commit(i)))
                 }
-                self.write(now_ms, Then::Work)
-            }
+            },
+            (Call::Probe(i), Answer::Probed(Ok(Probe::NotFound))) => match self.prepared(i) {
+                Some((since, _)) if now_ms < since.saturating_add(self.config.missing_after_ms) => {
+                    self.give_up(MailFailure {
+                        reason: "the mail API does not show the email yet".into(),
+                        answer_lost: true,
+                        retry_after_s: wait_s(now_ms.saturating_add(self.config.settle_ms)),
+                    })
+                }
+                // Gone for longer than any sent copy takes to appear: create it again.
+                _ => {
+                    if let Some(email) = self.slot_email(i) {
+                        self.set_slot(i, SlotState::Pending { email });
+                    }
+                    self.write(now_ms, Then::Work)
+                }
+            },
             (_, Answer::Sent(Err(failure)))
             | (_, Answer::Prepared(Err(failure)))
-            | (_, Answer::Committed(Err(failure)))
             | (_, Answer::Probed(Err(failure))) => self.give_up(failure),
             (_, _) => self.finish(Finish::StoreFailed {
                 facts: None,

@@ -35,8 +35,9 @@ pub enum Probe {
     Sent,
     /// It exists and was not sent.
     Unsent,
-    /// It is not there (deleted by someone): create it again.
-    Missing,
+    /// The mail API does not find it: on its way (Graph creates the Sent Items copy some time
+    /// after sending), or deleted by someone.
+    NotFound,
 }
 
 /// One email on its way out, with what every attempt to send it shares.

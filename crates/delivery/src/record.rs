@@ -55,6 +55,11 @@ pub enum SlotState {
         handle: String,
         /// Kept in case the draft has gone and must be created again.
         email: Email,
+        /// When it was created, or last possibly sent: ms since the Unix epoch.
+        since_ms: u64,
+        /// A send may have reached the mail API (it was about to start, or its answer was
+        /// lost); false once a send was refused.
+        maybe_sent: bool,
     },
     /// The mail API accepted it. The email itself is no longer kept.
     Accepted,

@@ -20,6 +20,10 @@ use rsos_delivery::{
 use rsos_rules::{Email, EmailKind};
 
 const LEASE: u64 = 100;
+/// How long after a send Graph's Sent Items copy (found under the same id) takes to appear:
+/// until then the id is not found. Shorter than `missing_after_ms` (300): the model's second
+/// timing assumption.
+const COPY_DELAY: u64 = 150;
 
 #[derive(Clone, Copy)]
 struct Model {
@@ -35,6 +39,8 @@ struct Model {
     /// Drop the timing assumption: the clock may jump past a live contender's deadline.
     unbounded_clock: bool,
     wait_ms: u64,
+    /// See [`COPY_DELAY`].
+    copy_delay: u64,
 }
 
 impl Model {
@@ -48,6 +54,7 @@ impl Model {
             deduplicating_mail: true,
             unbounded_clock: false,
             wait_ms: 1_000,
+            copy_delay: COPY_DELAY,
         }
     }
 }
@@ -73,8 +80,8 @@ struct Mail {
     keys: BTreeSet<String>,
     /// What reached an inbox, per email kind.
     delivered: BTreeMap<String, u32>,
-    /// Two-phase: created messages (kind, sent).
-    drafts: Vec<(String, bool)>,
+    /// Two-phase: created messages (kind, sent at).
+    drafts: Vec<(String, Option<u64>)>,
 }
 
 #[derive(Clone, Debug, Hash)]
@@ -96,6 +103,8 @@ impl World {
             wait_ms: model.wait_ms,
             recheck_ms: 1,
             two_phase: model.two_phase,
+            settle_ms: 2 * LEASE,
+            missing_after_ms: 3 * LEASE,
         };
         let contenders = (0..model.contenders)
             .map(|i| {
@@ -203,7 +212,7 @@ impl World {
                 created
                     .mail
                     .drafts
-                    .push((format!("{:?}", email.kind), false));
+                    .push((format!("{:?}", email.kind), None));
                 let handle = (created.mail.drafts.len() - 1).to_string();
                 if self.faults > 0 {
                     let mut lost_world = created.clone();
@@ -217,12 +226,12 @@ impl World {
             }
             Step::Commit { handle } => {
                 let h: usize = handle.parse().expect("a handle the model made");
-                if self.mail.drafts[h].1 {
+                if self.mail.drafts[h].1.is_some() {
                     // Graph refuses to send a message that was already sent.
                     out.push(self.answered(i, Answer::Committed(Err(refused()))));
                 } else {
                     let mut sent = self.clone();
-                    sent.mail.drafts[h].1 = true;
+                    sent.mail.drafts[h].1 = Some(self.now);
                     let kind = sent.mail.drafts[h].0.clone();
                     sent.deliver(&kind);
                     if self.faults > 0 {
@@ -238,10 +247,10 @@ impl World {
             }
             Step::Probe { handle } => {
                 let h: usize = handle.parse().expect("a handle the model made");
-                let probe = if self.mail.drafts[h].1 {
-                    Probe::Sent
-                } else {
-                    Probe::Unsent
+                let probe = match self.mail.drafts[h].1 {
+                    None => Probe::Unsent,
+                    Some(at) if self.now < at + model.copy_delay => Probe::NotFound,
+                    Some(_) => Probe::Sent,
                 };
                 out.push(self.answered(i, Answer::Probed(Ok(probe))));
             }
@@ -419,5 +428,17 @@ fn the_checker_finds_the_duplicate_a_stalled_owner_causes() {
         ..Model::of(2, true)
     })
     .expect_err("an owner that outlives its lease overlaps the next owner");
+    assert!(broken.contains("reached an inbox 2 times"), "{broken}");
+}
+
+#[test]
+fn the_checker_finds_the_duplicate_a_sent_copy_slower_than_the_missing_rule_causes() {
+    let broken = explore(Model {
+        copy_delay: 10_000,
+        ticks: 4,
+        crashes: 0,
+        ..Model::of(2, true)
+    })
+    .expect_err("a sent email not found for longer than missing_after_ms is created again");
     assert!(broken.contains("reached an inbox 2 times"), "{broken}");
 }

@@ -43,6 +43,8 @@ fn config(two_phase: bool) -> Config {
         wait_ms: 5_000,
         recheck_ms: 10,
         two_phase,
+        settle_ms: 2_000,
+        missing_after_ms: 60_000,
     }
 }
 
@@ -593,17 +595,73 @@ fn an_unconfirmed_send_is_not_repeated_by_the_same_attempt() {
         SlotState::Prepared { .. }
     ));
     assert_eq!(first.inner.calls, ["prepare", "commit", "probe"]);
-    // The retry asks the mail API, which now knows the draft was never sent, and sends it.
-    let mut retry = Script::two_phase();
-    retry.drafts = first.inner.drafts.clone();
+    // A retry soon after asks again and still waits: the send may be under way.
+    let mut early = Script::two_phase();
+    early.drafts = first.inner.drafts.clone();
     let finish = run(
         &mut submission("T2", true),
         &store,
-        &mut retry,
+        &mut early,
         &ManualClock::at(T0 + 10),
+    );
+    assert!(
+        matches!(finish, Finish::MailFailed { ref failure, .. } if failure.retry_after_s == Some(2)),
+        "{finish:?}"
+    );
+    assert_eq!(early.calls, ["probe"]);
+    // Once no earlier send can still be under way, a retry that finds it unsent sends it.
+    let mut retry = Script::two_phase();
+    retry.drafts = first.inner.drafts.clone();
+    let finish = run(
+        &mut submission("T3", true),
+        &store,
+        &mut retry,
+        &ManualClock::at(T0 + 2_001),
     );
     assert!(matches!(finish, Finish::Delivered(_)), "{finish:?}");
     assert_eq!(retry.calls, ["probe", "commit", "prepare", "commit"]);
+}
+
+#[test]
+fn a_refused_send_is_sent_again_by_the_next_attempt_without_waiting() {
+    let store = MemoryStore::default();
+    let mut refusing = Script::two_phase();
+    refusing.failures.push_back(MailFailure::refused("503"));
+    let clock = ManualClock::at(T0);
+    // prepare succeeds (no failure consumed), then the commit is refused.
+    let mut first = RefuseCommit { inner: refusing };
+    let finish = run(&mut submission("T1", true), &store, &mut first, &clock);
+    assert!(matches!(finish, Finish::MailFailed { .. }), "{finish:?}");
+    let mut retry = Script::two_phase();
+    retry.drafts = first.inner.drafts.clone();
+    let finish = run(&mut submission("T2", true), &store, &mut retry, &clock);
+    assert!(matches!(finish, Finish::Delivered(_)), "{finish:?}");
+    assert_eq!(retry.calls, ["probe", "commit", "prepare", "commit"]);
+}
+
+/// Creates messages, refuses the first send.
+struct RefuseCommit {
+    inner: Script,
+}
+
+impl Mailer for RefuseCommit {
+    fn two_phase(&self) -> bool {
+        true
+    }
+    fn send(&mut self, o: &Outgoing) -> Result<(), MailFailure> {
+        self.inner.send(o)
+    }
+    fn prepare(&mut self, o: &Outgoing) -> Result<String, MailFailure> {
+        self.inner.calls.push("prepare");
+        self.inner.drafts.push((o.email.kind, false));
+        Ok(format!("draft-{}", self.inner.drafts.len() - 1))
+    }
+    fn commit(&mut self, h: &str) -> Result<(), MailFailure> {
+        self.inner.commit(h)
+    }
+    fn probe(&mut self, h: &str) -> Result<Probe, MailFailure> {
+        self.inner.probe(h)
+    }
 }
 
 /// The commit times out without reaching the mail API (answer lost, nothing sent).
@@ -631,22 +689,34 @@ impl Mailer for UnsentAfterLoss {
 }
 
 #[test]
-fn a_taken_over_prepared_email_is_asked_about_and_a_missing_one_created_again() {
+fn a_message_not_found_is_waited_for_and_created_again_once_it_cannot_be_on_its_way() {
     let store = MemoryStore::default();
     let mut a = submission("T1", true);
-    // A prepares the forward, records the id, and dies before sending it.
+    // A prepares the forward, records the id, and dies about to send it.
     let step = step_until_mail(&mut a, &store, T0, Answer::Start);
     assert!(matches!(step, Step::Prepare { .. }));
     let step = step_until_mail(&mut a, &store, T0, Answer::Prepared(Ok("draft-0".into())));
     assert!(matches!(step, Step::Commit { .. }));
-    // Someone deleted the draft; B takes over, asks, and creates it again.
-    let mut mail = Script::two_phase();
-    mail.probes.push_back(Probe::Missing);
+    // B takes over and the mail API does not find the message: it may be on its way to
+    // Sent Items, so B waits rather than send it again.
+    let mut early = Script::two_phase();
+    early.probes.push_back(Probe::NotFound);
     let finish = run(
         &mut submission("T2", true),
         &store,
-        &mut mail,
+        &mut early,
         &ManualClock::at(T0 + 1_001),
+    );
+    assert!(matches!(finish, Finish::MailFailed { .. }), "{finish:?}");
+    assert_eq!(early.calls, ["probe"]);
+    // Still not found long after: someone deleted the draft. C creates it again.
+    let mut mail = Script::two_phase();
+    mail.probes.push_back(Probe::NotFound);
+    let finish = run(
+        &mut submission("T3", true),
+        &store,
+        &mut mail,
+        &ManualClock::at(T0 + 60_001),
     );
     assert!(
         matches!(finish, Finish::Delivered(ref f) if f.tracking_id == "T1"),

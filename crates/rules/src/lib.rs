@@ -34,6 +34,7 @@ mod email;
 #[cfg(feature = "json")]
 mod json;
 mod model;
+pub mod notice;
 mod request;
 mod ruleset;
 mod small;

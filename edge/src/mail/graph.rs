@@ -1,10 +1,16 @@
-//! Microsoft Graph. Sign-in with an app registration's client credentials (OAuth 2.0 client
-//! credentials grant), the hour-long token cached in key-value per set of credentials until
-//! five minutes before it expires, and one fresh token on a 401; or the `mail_api_token`
-//! variable used as is.
+//! Microsoft Graph, in two phases so that a lost answer can be asked about instead of sending
+//! again (`edge/IDEMPOTENCY.md`): create the message as a draft in the sender's mailbox
+//! (`POST /users/{sender}/messages`), send it by its id (`POST …/messages/{id}/send`), and ask
+//! about it by id (`GET …/messages/{id}`: a draft, the sent copy, or not found). Every call
+//! carries `Prefer: IdType="ImmutableId"`: the id stays the same when sending moves the message
+//! to Sent Items ("Obtain immutable identifiers for Outlook resources", Microsoft Graph docs).
+//!
+//! Sign-in with an app registration's client credentials (OAuth 2.0 client credentials
+//! grant), the hour-long token cached in key-value per set of credentials until five minutes
+//! before it expires, and one fresh token on a 401; or the `mail_api_token` variable used as is.
 
 use percent_encoding::utf8_percent_encode;
-use rsos_delivery::{Outgoing, Store};
+use rsos_delivery::{Outgoing, Probe, Store};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use spin_sdk::wit::wasi::http0_2_0::types::Method;
@@ -50,8 +56,12 @@ fn user_url(settings: &Settings, rest: &str) -> Result<Url, MailError> {
         .map_err(|_| MailError::Unreadable)
 }
 
-/// `POST /v1.0/users/{sender}/sendMail`: one call, no message id to ask about afterwards.
-pub fn send_mail(settings: &Settings, kv: &Kv, outgoing: &Outgoing) -> Result<(), MailError> {
+/// Asks Graph for ids that survive the move to Sent Items.
+const IMMUTABLE_IDS: (&str, &str) = ("prefer", "IdType=\"ImmutableId\"");
+
+/// The Graph message for `outgoing`: plain text, the reply-to, and the tracking ID and kind as
+/// internet message headers the mailbox team can search for.
+fn message(outgoing: &Outgoing) -> serde_json::Value {
     let email = &outgoing.email;
     let mut message = json!({
         "subject": email.subject,
@@ -59,22 +69,60 @@ pub fn send_mail(settings: &Settings, kv: &Kv, outgoing: &Outgoing) -> Result<()
         "toRecipients": [ { "emailAddress": { "address": email.to } } ],
         "internetMessageHeaders": [
             { "name": TRACKING_HEADER, "value": outgoing.tracking_id },
+            { "name": "X-RSOS-Kind", "value": email.kind.as_str() },
         ],
     });
     if let Some(reply_to) = &email.reply_to {
         message["replyTo"] = json!([ { "emailAddress": { "address": reply_to } } ]);
     }
-    let payload = serde_json::to_vec(&json!({ "message": message, "saveToSentItems": true }))
-        .unwrap_or_default();
-    let url = user_url(settings, "sendMail")?;
+    message
+}
+
+/// `POST /v1.0/users/{sender}/messages`: the draft's immutable id.
+pub fn create_draft(
+    settings: &Settings,
+    kv: &Kv,
+    outgoing: &Outgoing,
+) -> Result<String, MailError> {
+    let payload = serde_json::to_vec(&message(outgoing)).unwrap_or_default();
+    let url = user_url(settings, "messages")?;
     let answer = authorised(settings, kv, |token| {
         outbound::call(
             settings.mail_timeout_ms,
             Request {
                 method: Method::Post,
                 url: &url,
-                headers: bearer(token),
+                headers: with_immutable_ids(bearer(token)),
                 body: Some(("application/json", &payload)),
+                read_body: true,
+            },
+        )
+    })?;
+    if !answer.success() {
+        return Err(refused(&answer));
+    }
+    #[derive(serde::Deserialize)]
+    struct Created {
+        id: String,
+    }
+    serde_json::from_slice::<Created>(&answer.body)
+        .ok()
+        .map(|created| created.id)
+        .filter(|id| !id.is_empty())
+        .ok_or(MailError::Unreadable)
+}
+
+/// `POST /v1.0/users/{sender}/messages/{id}/send`.
+pub fn send_draft(settings: &Settings, kv: &Kv, id: &str) -> Result<(), MailError> {
+    let url = message_url(settings, id, "/send")?;
+    let answer = authorised(settings, kv, |token| {
+        outbound::call(
+            settings.mail_timeout_ms,
+            Request {
+                method: Method::Post,
+                url: &url,
+                headers: with_immutable_ids(bearer(token)),
+                body: Some(("application/json", b"")),
                 read_body: false,
             },
         )
@@ -82,11 +130,65 @@ pub fn send_mail(settings: &Settings, kv: &Kv, outgoing: &Outgoing) -> Result<()
     if answer.success() {
         Ok(())
     } else {
-        Err(MailError::Refused {
-            status: answer.status,
-            retry_after_s: answer.retry_after_s,
-        })
+        Err(refused(&answer))
     }
+}
+
+/// `GET /v1.0/users/{sender}/messages/{id}?$select=isDraft`: still a draft, sent (the Sent
+/// Items copy), or not found (on its way to Sent Items, or deleted).
+pub fn find(settings: &Settings, kv: &Kv, id: &str) -> Result<Probe, MailError> {
+    let mut url = message_url(settings, id, "")?;
+    url.set_query(Some("$select=isDraft"));
+    let answer = authorised(settings, kv, |token| {
+        outbound::call(
+            settings.mail_timeout_ms,
+            Request {
+                method: Method::Get,
+                url: &url,
+                headers: with_immutable_ids(bearer(token)),
+                body: None,
+                read_body: true,
+            },
+        )
+    })?;
+    match answer.status {
+        404 => Ok(Probe::NotFound),
+        status if (200..300).contains(&status) => {
+            #[derive(serde::Deserialize)]
+            #[serde(rename_all = "camelCase")]
+            struct Found {
+                is_draft: bool,
+            }
+            let found: Found =
+                serde_json::from_slice(&answer.body).map_err(|_| MailError::Unreadable)?;
+            Ok(if found.is_draft {
+                Probe::Unsent
+            } else {
+                Probe::Sent
+            })
+        }
+        _ => Err(refused(&answer)),
+    }
+}
+
+fn message_url(settings: &Settings, id: &str, rest: &str) -> Result<Url, MailError> {
+    let id = utf8_percent_encode(id, PATH_SEGMENT);
+    user_url(settings, &format!("messages/{id}{rest}"))
+}
+
+fn refused(answer: &Answer) -> MailError {
+    MailError::Refused {
+        status: answer.status,
+        retry_after_s: answer.retry_after_s,
+    }
+}
+
+fn with_immutable_ids(mut headers: Vec<(String, Vec<u8>)>) -> Vec<(String, Vec<u8>)> {
+    headers.push((
+        IMMUTABLE_IDS.0.to_owned(),
+        IMMUTABLE_IDS.1.as_bytes().to_vec(),
+    ));
+    headers
 }
 
 fn bearer(token: Option<&str>) -> Vec<(String, Vec<u8>)> {

@@ -60,28 +60,28 @@ impl<'a> MailClient<'a> {
     }
 }
 
+/// The webhook sends in one call; Graph creates, sends by id, and can be asked.
 impl Mailer for MailClient<'_> {
     fn two_phase(&self) -> bool {
-        false
+        self.settings.mail_api == MailApi::Graph
     }
 
     fn send(&mut self, outgoing: &Outgoing) -> Result<(), MailFailure> {
-        let sent = match self.settings.mail_api {
-            MailApi::Webhook => webhook::send(self.settings, outgoing),
-            MailApi::Graph => graph::send_mail(self.settings, self.kv, outgoing),
-        };
-        sent.map_err(MailFailure::from)
+        match self.settings.mail_api {
+            MailApi::Webhook => webhook::send(self.settings, outgoing).map_err(MailFailure::from),
+            MailApi::Graph => Err(MailFailure::refused("Graph sends in two phases")),
+        }
     }
 
-    fn prepare(&mut self, _outgoing: &Outgoing) -> Result<String, MailFailure> {
-        Err(MailFailure::refused("this mail API sends in one call"))
+    fn prepare(&mut self, outgoing: &Outgoing) -> Result<String, MailFailure> {
+        graph::create_draft(self.settings, self.kv, outgoing).map_err(MailFailure::from)
     }
 
-    fn commit(&mut self, _handle: &str) -> Result<(), MailFailure> {
-        Err(MailFailure::refused("this mail API sends in one call"))
+    fn commit(&mut self, handle: &str) -> Result<(), MailFailure> {
+        graph::send_draft(self.settings, self.kv, handle).map_err(MailFailure::from)
     }
 
-    fn probe(&mut self, _handle: &str) -> Result<Probe, MailFailure> {
-        Err(MailFailure::refused("this mail API sends in one call"))
+    fn probe(&mut self, handle: &str) -> Result<Probe, MailFailure> {
+        graph::find(self.settings, self.kv, handle).map_err(MailFailure::from)
     }
 }

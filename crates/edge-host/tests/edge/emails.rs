@@ -122,7 +122,7 @@ async fn mailbox_address_comes_from_the_variable() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn graph_transport_posts_send_mail_with_bearer_token_reply_to_and_tracking_header() {
+async fn graph_creates_each_email_as_a_draft_and_sends_it_by_its_immutable_id() {
     let mail = MailServer::start().await;
     let host = host_with(
         &mail,
@@ -137,19 +137,30 @@ async fn graph_transport_posts_send_mail_with_bearer_token_reply_to_and_tracking
     assert_eq!(reply.status, 202, "{}", reply.text());
     let tracking = reply.json()["tracking_id"].as_str().unwrap().to_owned();
     let received = mail.received();
-    assert_eq!(received.len(), 2);
+    let paths: Vec<&str> = received.iter().map(|r| r.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "/v1.0/users/AgentRSOS@humana.com/messages",
+            "/v1.0/users/AgentRSOS@humana.com/messages/AAMkImmutable-1%3D/send",
+            "/v1.0/users/AgentRSOS@humana.com/messages",
+            "/v1.0/users/AgentRSOS@humana.com/messages/AAMkImmutable-2%3D/send",
+        ]
+    );
     for r in &received {
-        assert_eq!(r.path, "/v1.0/users/AgentRSOS@humana.com/sendMail");
         assert_eq!(r.headers["authorization"], "Bearer graph-token");
-        assert_eq!(r.body["saveToSentItems"], true);
-        let message = &r.body["message"];
+        assert_eq!(r.headers["prefer"], "IdType=\"ImmutableId\"");
+    }
+    let sent = mail.graph_sent();
+    assert_eq!(sent.len(), 2);
+    for message in &sent {
         assert_eq!(message["body"]["contentType"], "Text");
         assert_eq!(
-            message["internetMessageHeaders"],
-            json!([{ "name": "X-RSOS-Tracking-ID", "value": tracking }])
+            message["internetMessageHeaders"][0],
+            json!({ "name": "X-RSOS-Tracking-ID", "value": tracking })
         );
     }
-    let forward = &received[0].body["message"];
+    let forward = &mail.graph_sent_kind("forward")[0];
     assert_eq!(forward["subject"], "Smith, John Medicare");
     assert_eq!(
         forward["toRecipients"],
@@ -159,7 +170,7 @@ async fn graph_transport_posts_send_mail_with_bearer_token_reply_to_and_tracking
         forward["replyTo"],
         json!([{ "emailAddress": { "address": "pat.agent@agency.example" } }])
     );
-    let ack = &received[1].body["message"];
+    let ack = &mail.graph_sent_kind("acknowledgement")[0];
     assert_eq!(
         ack["toRecipients"][0]["emailAddress"]["address"],
         "pat.agent@agency.example"
@@ -168,6 +179,127 @@ async fn graph_transport_posts_send_mail_with_bearer_token_reply_to_and_tracking
         .as_str()
         .unwrap()
         .contains(AUTOMATIC_RESPONSE));
+    host.shutdown().await;
+}
+
+fn graph_host_vars() -> [(&'static str, &'static str); 2] {
+    [("mail_api", "graph"), ("mail_api_token", "graph-token")]
+}
+
+/// The forward's send is carried out but answered only after the component's timeout.
+fn late_forward_send(mail: &MailServer) {
+    let once = std::sync::atomic::AtomicBool::new(true);
+    mail.set_policy(move |message| {
+        let forward = message["send"]["subject"] == "Smith, John Medicare";
+        if forward && once.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            Behaviour::Late(std::time::Duration::from_millis(2_500))
+        } else {
+            Behaviour::Accept
+        }
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_graph_send_answered_late_is_asked_about_and_never_sent_twice() {
+    let mail = MailServer::start().await;
+    late_forward_send(&mail);
+    let host = host_with(&mail, &graph_host_vars()).await;
+    // The send timed out; Graph already shows the sent copy: the forward counts as sent.
+    let reply = submit(&host, Some("graph-late-1"), &forwardable()).await;
+    assert_eq!(reply.status, 202, "{}", reply.text());
+    assert_eq!(mail.graph_sent_kind("forward").len(), 1);
+    assert_eq!(mail.graph_sent_kind("acknowledgement").len(), 1);
+    let sends = mail
+        .received()
+        .iter()
+        .filter(|r| r.path.ends_with("/send"))
+        .count();
+    assert_eq!(sends, 2, "no second send of the forward");
+    host.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_graph_send_whose_copy_is_not_found_yet_is_finished_by_the_retry() {
+    let mail = MailServer::start().await;
+    late_forward_send(&mail);
+    // Graph's Sent Items copy appears only some time after sending.
+    mail.set_copy_delay(std::time::Duration::from_millis(2_000));
+    let host = host_with(&mail, &graph_host_vars()).await;
+    let first = submit(&host, Some("graph-late-2"), &forwardable()).await;
+    assert_eq!(first.status, 503, "{}", first.text());
+    assert_eq!(first.json()["forwarded"], false);
+    assert_eq!(mail.graph_sent_kind("forward").len(), 1);
+    tokio::time::sleep(std::time::Duration::from_millis(1_000)).await;
+    let retry = submit(&host, Some("graph-late-2"), &forwardable()).await;
+    assert_eq!(retry.status, 202, "{}", retry.text());
+    assert_eq!(retry.json()["tracking_id"], first.json()["tracking_id"]);
+    assert_eq!(mail.graph_sent_kind("forward").len(), 1, "sent once");
+    assert_eq!(mail.graph_sent_kind("acknowledgement").len(), 1);
+    host.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_graph_draft_created_late_is_left_unsent_and_the_retry_sends_once() {
+    let mail = MailServer::start().await;
+    let once = std::sync::atomic::AtomicBool::new(true);
+    mail.set_policy(move |_| {
+        if once.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            Behaviour::Late(std::time::Duration::from_millis(2_500))
+        } else {
+            Behaviour::Accept
+        }
+    });
+    let host = host_with(&mail, &graph_host_vars()).await;
+    let first = submit(&host, Some("graph-late-3"), &forwardable()).await;
+    assert_eq!(first.status, 503, "{}", first.text());
+    let retry = submit(&host, Some("graph-late-3"), &forwardable()).await;
+    assert_eq!(retry.status, 202, "{}", retry.text());
+    assert_eq!(mail.graph_sent_kind("forward").len(), 1);
+    // The draft whose id never reached the component stays a draft: drafts deliver nothing.
+    let drafts = mail
+        .graph_messages()
+        .into_iter()
+        .filter(|m| m.sent_at.is_none())
+        .count();
+    assert_eq!(drafts, 1);
+    host.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graph_throttling_is_passed_on_as_the_wait_before_retrying() {
+    let mail = MailServer::start().await;
+    mail.set_policy(|_| Behaviour::Throttle(60));
+    let host = host_with(&mail, &graph_host_vars()).await;
+    let reply = submit(&host, Some("graph-throttled-1"), &forwardable()).await;
+    assert_eq!(reply.status, 503, "{}", reply.text());
+    assert_eq!(reply.header("retry-after"), Some("60"));
+    mail.set_policy(|_| Behaviour::Throttle(3600));
+    let reply = submit(&host, Some("graph-throttled-2"), &forwardable()).await;
+    assert_eq!(reply.header("retry-after"), Some("120"), "bounded");
+    host.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forward_that_reached_the_mailbox_is_said_so_when_only_the_confirmation_failed() {
+    let mail = MailServer::start().await;
+    mail.set_policy(|body| {
+        if body["headers"]["X-RSOS-Kind"] == "acknowledgement" {
+            Behaviour::Fail(503)
+        } else {
+            Behaviour::Accept
+        }
+    });
+    let host = host(&mail).await;
+    let reply = submit(&host, Some("half-sent-1"), &forwardable()).await;
+    assert_eq!(reply.status, 503, "{}", reply.text());
+    let body = reply.json();
+    let tracking = body["tracking_id"].as_str().unwrap().to_owned();
+    assert_eq!(body["forwarded"], true);
+    assert_eq!(body["sent"], json!(["forward"]));
+    let sentence = body["error"].as_str().unwrap();
+    assert!(sentence.contains("reached the mailbox"), "{sentence}");
+    assert!(sentence.contains(&tracking), "{sentence}");
+    assert!(!sentence.contains("did not accept"), "{sentence}");
     host.shutdown().await;
 }
 
@@ -216,10 +348,11 @@ async fn graph_app_host(mail: &MailServer) -> rsos_edge_host::RunningHost {
     .await
 }
 
+/// Graph's send calls (each email is created, then sent by id).
 fn send_mails(mail: &MailServer) -> Vec<Received> {
     mail.received()
         .into_iter()
-        .filter(|r| r.path.ends_with("/sendMail"))
+        .filter(|r| r.path.ends_with("/send"))
         .collect()
 }
 
@@ -262,17 +395,17 @@ async fn graph_app_signs_in_once_and_reuses_the_token() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_token_close_to_expiry_is_renewed_before_sending() {
     let mail = MailServer::start().await;
-    // Less than the five-minute margin: every email needs a new token.
+    // Less than the five-minute margin: every Graph call needs a new token.
     mail.set_token_lifetime(120);
     let host = graph_app_host(&mail).await;
     let reply = submit(&host, Some("graph-expiry-1"), &forwardable()).await;
     assert_eq!(reply.status, 202, "{}", reply.text());
-    assert_eq!(mail.sign_ins().len(), 2);
+    assert_eq!(mail.sign_ins().len(), 4, "create and send, for two emails");
     let bearers: Vec<String> = send_mails(&mail)
         .iter()
         .map(|r| r.headers["authorization"].clone())
         .collect();
-    assert_eq!(bearers, ["Bearer token-1", "Bearer token-2"]);
+    assert_eq!(bearers, ["Bearer token-2", "Bearer token-4"]);
     host.shutdown().await;
 }
 

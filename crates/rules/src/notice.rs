@@ -1,0 +1,25 @@
+//! What the agent is told about a delivery that has not finished (the sentences of SPEC §7's
+//! 503 answers), made once: the edge function answers them and the form shows them. A person
+//! is never told that something happened that did not, nor that something failed that did not.
+
+/// The 503 sentence when the mail service did not accept every email of a request.
+/// `forwarded`: the tracking ID, when the forward already reached the mailbox.
+pub fn mail_unavailable(forwarded: Option<&str>) -> String {
+    match forwarded {
+        Some(tracking_id) => format!(
+            "Your request reached the mailbox (tracking ID {tracking_id}); only the confirmation email to you is delayed. Do not send the request again: a retry with the same Idempotency-Key sends only the confirmation."
+        ),
+        None => "The mail service did not accept the request. Nothing is lost: retry with the same Idempotency-Key and only what is missing will be sent.".to_owned(),
+    }
+}
+
+/// The 503 sentence when what was sent could not be recorded. `forwarded` as above.
+pub fn not_recorded(forwarded: Option<&str>) -> String {
+    match forwarded {
+        Some(tracking_id) => format!(
+            "Your request reached the mailbox (tracking ID {tracking_id}), but the service could not record it; retry with the same Idempotency-Key to finish (nothing is sent twice)."
+        ),
+        None => "The service could not record the request; nothing was sent, please try again."
+            .to_owned(),
+    }
+}
