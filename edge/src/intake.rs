@@ -1,9 +1,10 @@
-//! `POST /api/requests` after the HTTP checks: parse and judge with `rsos-rules`, check the
-//! embed token, then let the delivery core (`rsos-delivery`) claim, send and record, and turn
-//! its outcome into the SPEC §7 reply.
+//! `POST /api/requests`: the HTTP checks (headers that mean one thing, rate limits, content
+//! type and encoding, the body limit before parsing), then parse and judge with `rsos-rules`,
+//! check the embed token, let the delivery core (`rsos-delivery`) claim, send and record, and
+//! turn its outcome into the SPEC §7 reply.
 
 use chrono::{DateTime, Utc};
-use rsos_delivery::limits::{PER_RECIPIENT, PER_SAN};
+use rsos_delivery::limits::{PER_ADDRESS, PER_AGENT, PER_RECIPIENT, PER_SAN};
 use rsos_delivery::{
     run, Clock, Config, Delivery, Facts, Finish, Mailer, NewRequest, RateCheck, RecordKeys,
 };
@@ -15,11 +16,151 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
+use spin_sdk::http::IncomingRequest;
+
+use crate::headers::Headers;
 use crate::mail::MailClient;
 use crate::platform::{now_ms, now_utc, random_u64, sleep_ms};
 use crate::reply::Reply;
 use crate::settings::Settings;
 use crate::store::Kv;
+
+/// SPEC §7: larger bodies are refused before any parsing.
+const BODY_LIMIT: usize = 64 * 1024;
+
+/// `POST /api/requests`.
+pub fn post(settings: &Settings, request: IncomingRequest, headers: &Headers) -> Reply {
+    if let Some(name) = headers.repeated() {
+        return Reply::error(
+            400,
+            &format!("The {name} header was sent more than once; send it once."),
+        );
+    }
+    let kv = match Kv::open() {
+        Ok(kv) => kv,
+        Err(e) => {
+            log_line!("rsos-edge: {e}");
+            return crate::unavailable();
+        }
+    };
+    let now_s = now_ms() / 1000;
+    // Who is asking. With embed tokens, a token that verifies names the agent, and the
+    // per-minute limit counts per agent: agents behind one office address or a portal's proxy
+    // do not share it. Otherwise it counts per client address.
+    let per_minute = settings.rate_limit_per_address_per_minute;
+    let agent = headers
+        .bearer()
+        .filter(|_| !settings.embed_token_secret.is_empty())
+        .and_then(|token| {
+            rsos_embed_token::verify(
+                token,
+                settings.embed_token_secret.as_bytes(),
+                i64::try_from(now_s).unwrap_or(i64::MAX),
+            )
+            .ok()
+        });
+    let check = match &agent {
+        Some(claims) => RateCheck::new(PER_AGENT, &claims.agent_san, per_minute, now_s),
+        None => RateCheck::new(
+            PER_ADDRESS,
+            &headers.client_address(settings.trusted_proxy_hops),
+            per_minute,
+            now_s,
+        ),
+    };
+    if let Some(check) = check {
+        match check.hit(&kv) {
+            Ok(true) => {}
+            Ok(false) => return too_many(check.retry_after_s),
+            Err(e) => {
+                log_line!("rsos-edge: {e}");
+                return crate::unavailable();
+            }
+        }
+    }
+    if !headers.is_identity_encoded() {
+        return Reply::error(
+            415,
+            "Send the request uncompressed: no Content-Encoding (or identity).",
+        );
+    }
+    if !headers.is_json() {
+        return Reply::error(
+            415,
+            "Send the request as JSON with Content-Type: application/json.",
+        );
+    }
+    let declared = headers
+        .text("content-length")
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|len| len > BODY_LIMIT as u64) {
+        return too_large();
+    }
+    let idempotency_key = match headers.bytes("idempotency-key") {
+        None => None,
+        Some(key) if is_valid_key(key) => Some(String::from_utf8_lossy(key).into_owned()),
+        Some(_) => {
+            return Reply::error(
+                400,
+                "The Idempotency-Key header must be 1 to 255 visible ASCII characters.",
+            )
+        }
+    };
+    let body = match read_body(&request) {
+        Ok(body) => body,
+        Err(BodyError::TooLarge) => return too_large(),
+        Err(BodyError::Broken) => return Reply::error(400, "The request body could not be read."),
+    };
+    submit(
+        settings,
+        &kv,
+        Submission {
+            body: &body,
+            idempotency_key,
+            embed_token: headers.bearer().map(str::to_owned),
+            trap_filled: headers
+                .text("x-rsos-trap")
+                .is_some_and(|v| !v.trim().is_empty()),
+        },
+    )
+}
+
+fn too_large() -> Reply {
+    Reply::error(
+        413,
+        "The request is larger than 64 KiB; shorten the summary.",
+    )
+}
+
+fn is_valid_key(key: &[u8]) -> bool {
+    (1..=255).contains(&key.len()) && key.iter().all(|b| (0x21..=0x7e).contains(b))
+}
+
+enum BodyError {
+    TooLarge,
+    Broken,
+}
+
+/// Reads at most `BODY_LIMIT` bytes; the rest is never pulled from the client.
+fn read_body(request: &IncomingRequest) -> Result<Vec<u8>, BodyError> {
+    use wasi::io::streams::StreamError;
+    let incoming = request.consume().map_err(|_| BodyError::Broken)?;
+    let mut body = Vec::new();
+    let stream = incoming.stream().map_err(|_| BodyError::Broken)?;
+    loop {
+        match stream.blocking_read(16 * 1024) {
+            Ok(chunk) => {
+                if body.len() + chunk.len() > BODY_LIMIT {
+                    return Err(BodyError::TooLarge);
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Err(StreamError::Closed) => break,
+            Err(_) => return Err(BodyError::Broken),
+        }
+    }
+    Ok(body)
+}
 
 /// The request as it arrived, after the HTTP layer's checks.
 pub struct Submission<'a> {
@@ -44,7 +185,7 @@ impl Clock for WasiClock {
     }
 }
 
-pub fn submit(settings: &Settings, kv: &Kv, submission: Submission<'_>) -> Reply {
+fn submit(settings: &Settings, kv: &Kv, submission: Submission<'_>) -> Reply {
     let ruleset = Ruleset::builtin();
     let request = match Request::from_json(submission.body) {
         Ok(request) => request,
@@ -73,12 +214,12 @@ pub fn submit(settings: &Settings, kv: &Kv, submission: Submission<'_>) -> Reply
             return Reply::error(refused.http_status(), &refused.to_string());
         }
     } else if submission.trap_filled {
-        // A bot filled the field no person sees: it is told what it wants to hear, and
-        // nothing is sent or stored.
-        let decoy = tracking_id(received, random_u64());
+        // The field no person sees came filled in: a bot, or a browser's autofill. Nothing is
+        // sent or stored, and nobody is told it was: the form clears the field and the agent
+        // sends again.
         return Reply::json(
-            202,
-            &serde_json::json!({ "outcome": "forwarded", "tracking_id": decoy }),
+            400,
+            &serde_json::json!({ "error": notice::trap_filled(), "trap": true }),
         );
     }
 
@@ -294,7 +435,7 @@ fn needs_changes(assessment: &Assessment) -> Reply {
     )
 }
 
-pub fn too_many(retry_after_s: u64) -> Reply {
+fn too_many(retry_after_s: u64) -> Reply {
     Reply::error(
         429,
         "Too many requests; please wait a little and try again.",

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 use serde_json::json;
+use spin_sdk::http::Response;
 
 #[derive(Debug, Clone)]
 pub struct Reply {
@@ -37,5 +38,37 @@ impl Reply {
             body: String::new(),
             headers: Vec::new(),
         }
+    }
+}
+
+impl Reply {
+    /// The HTTP response, with the headers every answer carries, and CORS for `cors_origin`.
+    pub fn into_response(self, cors_origin: Option<String>) -> Response {
+        let mut builder = Response::builder();
+        builder.status(self.status);
+        if !self.body.is_empty() {
+            builder.header("content-type", "application/json");
+        }
+        builder.header("cache-control", "no-store");
+        // JSON only: nothing here may be sniffed as a page, framed, or leak the URL onwards.
+        builder.header("x-content-type-options", "nosniff");
+        builder.header("referrer-policy", "no-referrer");
+        builder.header(
+            "content-security-policy",
+            "default-src 'none'; frame-ancestors 'none'; base-uri 'none'",
+        );
+        for (name, value) in &self.headers {
+            builder.header(*name, value.as_str());
+        }
+        if let Some(origin) = cors_origin {
+            builder.header("access-control-allow-origin", origin);
+            builder.header("vary", "Origin");
+            builder.header(
+                "access-control-expose-headers",
+                "retry-after, idempotency-key, idempotent-replayed",
+            );
+        }
+        builder.body(self.body.into_bytes());
+        builder.build()
     }
 }

@@ -40,7 +40,11 @@ pub struct Settings {
     pub graph_app: Option<GraphApp>,
     pub mail_timeout_ms: u64,
     pub allowed_origins: Vec<String>,
+    /// Per client address, or per agent when a verified embed token names one.
     pub rate_limit_per_address_per_minute: u64,
+    /// Proxies in front of Spin that append to `X-Forwarded-For` (an ingress: 1); 0 = trust no
+    /// `X-Forwarded-For` and take the address Spin saw.
+    pub trusted_proxy_hops: usize,
     pub rate_limit_per_san_per_hour: u64,
     pub rate_limit_per_recipient_per_hour: u64,
     /// Empty: embed tokens are not required.
@@ -165,6 +169,8 @@ impl Settings {
                 .filter(|o| !o.is_empty())
                 .collect(),
             rate_limit_per_address_per_minute: number_or("rate_limit_per_address_per_minute", 60)?,
+            trusted_proxy_hops: usize::try_from(number_or("trusted_proxy_hops", 0)?.min(16))
+                .unwrap_or(0),
             rate_limit_per_san_per_hour: number_or("rate_limit_per_san_per_hour", 30)?,
             rate_limit_per_recipient_per_hour: number_or("rate_limit_per_recipient_per_hour", 20)?,
             embed_token_secret: variables::get("embed_token_secret").unwrap_or_default(),

@@ -23,6 +23,12 @@ pub const PER_ADDRESS: Window = Window {
     scope: "addr",
     seconds: 60,
 };
+/// Requests per agent (the SAN a verified embed token names) per minute: with embed tokens
+/// this replaces [`PER_ADDRESS`], so agents behind one office address do not share a limit.
+pub const PER_AGENT: Window = Window {
+    scope: "agent",
+    seconds: 60,
+};
 /// New requests per agent SAN per hour.
 pub const PER_SAN: Window = Window {
     scope: "san",
@@ -34,7 +40,7 @@ pub const PER_RECIPIENT: Window = Window {
     seconds: 3600,
 };
 
-const WINDOWS: [Window; 3] = [PER_ADDRESS, PER_SAN, PER_RECIPIENT];
+const WINDOWS: [Window; 4] = [PER_ADDRESS, PER_AGENT, PER_SAN, PER_RECIPIENT];
 
 /// One hit to count: the counter of the current window, and what to answer past the limit.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -23,3 +23,9 @@ pub fn not_recorded(forwarded: Option<&str>) -> String {
             .to_owned(),
     }
 }
+
+/// The 400 sentence when the form's hidden field (which people never see) came filled in: a bot,
+/// or a browser's autofill. Nothing was sent.
+pub fn trap_filled() -> &'static str {
+    "The request was not sent: a hidden field that must stay empty was filled in, which browser autofill sometimes does. It has been cleared; press Send request again."
+}

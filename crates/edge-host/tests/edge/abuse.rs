@@ -102,7 +102,7 @@ async fn with_a_secret_missing_expired_tampered_or_foreign_tokens_are_refused_an
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn without_a_secret_a_filled_honeypot_gets_a_decoy_and_nothing_is_sent() {
+async fn without_a_secret_a_filled_honeypot_sends_nothing_and_says_so() {
     let mail = MailServer::start().await;
     let host = host(&mail).await;
     let reply = submit_with(
@@ -111,11 +111,12 @@ async fn without_a_secret_a_filled_honeypot_gets_a_decoy_and_nothing_is_sent() {
         &forwardable(),
     )
     .await;
-    assert_eq!(reply.status, 202, "{}", reply.text());
-    assert!(reply.json()["tracking_id"]
-        .as_str()
-        .unwrap_or_default()
-        .starts_with("RSOS-"));
+    // Never "forwarded" for a request that did not reach the mailbox: autofill fills such
+    // fields for real agents too.
+    assert_eq!(reply.status, 400, "{}", reply.text());
+    assert_eq!(reply.json()["trap"], true);
+    assert_eq!(reply.json()["error"], rsos_rules::notice::trap_filled());
+    assert!(reply.json().get("tracking_id").is_none());
     assert!(mail.received().is_empty());
     let reply = submit_with(&host, &[("X-RSOS-Trap", "")], &forwardable()).await;
     assert_eq!(reply.status, 202);
@@ -199,5 +200,185 @@ async fn pages_and_files_the_host_serves_carry_a_strict_csp() {
         !page.contains("<style>") && !page.contains("<script>"),
         "no inline code"
     );
+    host.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_embed_tokens_the_per_minute_limit_counts_per_agent_not_per_address() {
+    let mail = MailServer::start().await;
+    // Seventy agents behind one office address, a limit of 60 a minute.
+    let host = host_with(
+        &mail,
+        &[
+            ("embed_token_secret", SECRET),
+            ("rate_limit_per_address_per_minute", "60"),
+        ],
+    )
+    .await;
+    for i in 0..70 {
+        let san = format!("A{i:05}");
+        let email = format!("agent{i}@agency.example");
+        let bearer = format!("Bearer {}", token(&san, &email, now_s() + 600, SECRET));
+        let mut request = forwardable();
+        request["agent_san"] = Value::from(san.clone());
+        request["agent_email"] = Value::from(email);
+        let key = format!("office-{i}");
+        let reply = submit_with(
+            &host,
+            &[("Authorization", &bearer), ("Idempotency-Key", &key)],
+            &request,
+        )
+        .await;
+        assert_eq!(reply.status, 202, "agent {i}: {}", reply.text());
+    }
+    // One agent is still held to the limit.
+    let bearer = format!(
+        "Bearer {}",
+        token("A00000", "agent0@agency.example", now_s() + 600, SECRET)
+    );
+    let mut last = 0;
+    for i in 0..61 {
+        let mut request = forwardable();
+        request["agent_san"] = Value::from("A00000");
+        request["agent_email"] = Value::from("agent0@agency.example");
+        let key = format!("one-agent-{i}");
+        last = submit_with(
+            &host,
+            &[("Authorization", &bearer), ("Idempotency-Key", &key)],
+            &request,
+        )
+        .await
+        .status;
+    }
+    assert_eq!(last, 429);
+    host.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_trusted_proxy_the_client_is_the_address_it_appended() {
+    let mail = MailServer::start().await;
+    let host = host_with(
+        &mail,
+        &[
+            ("trusted_proxy_hops", "1"),
+            ("rate_limit_per_address_per_minute", "2"),
+        ],
+    )
+    .await;
+    // The ingress appends the client's address; whatever the client wrote before it is not
+    // trusted, so making one up does not buy a fresh limit.
+    let mut statuses = Vec::new();
+    for i in 0..3 {
+        let forwarded = format!("10.9.9.{i}, 203.0.113.7");
+        let key = format!("xff-{i}");
+        let reply = submit_with(
+            &host,
+            &[("X-Forwarded-For", &forwarded), ("Idempotency-Key", &key)],
+            &forwardable(),
+        )
+        .await;
+        statuses.push(reply.status);
+    }
+    assert_eq!(statuses, [202, 202, 429]);
+    // Another client behind the same proxy has its own limit.
+    let reply = submit_with(
+        &host,
+        &[
+            ("X-Forwarded-For", "198.51.100.4"),
+            ("Idempotency-Key", "xff-other"),
+        ],
+        &forwardable(),
+    )
+    .await;
+    assert_eq!(reply.status, 202, "{}", reply.text());
+    host.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_trusted_proxies_x_forwarded_for_is_ignored() {
+    let mail = MailServer::start().await;
+    let host = host_with(&mail, &[("rate_limit_per_address_per_minute", "2")]).await;
+    let mut statuses = Vec::new();
+    for i in 0..3 {
+        let forwarded = format!("10.9.9.{i}");
+        let key = format!("no-xff-{i}");
+        let reply = submit_with(
+            &host,
+            &[("X-Forwarded-For", &forwarded), ("Idempotency-Key", &key)],
+            &forwardable(),
+        )
+        .await;
+        statuses.push(reply.status);
+    }
+    assert_eq!(statuses, [202, 202, 429]);
+    host.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn headers_that_must_mean_one_thing_are_refused_when_repeated() {
+    let mail = MailServer::start().await;
+    let host = host(&mail).await;
+    let body = serde_json::to_vec(&forwardable()).unwrap();
+    for (name, first, second) in [
+        ("Idempotency-Key", "k-1", "k-2"),
+        ("Content-Type", "application/json", "text/plain"),
+        ("Authorization", "Bearer a", "Bearer b"),
+    ] {
+        let reply = post(
+            host.addr,
+            "/api/requests",
+            &[
+                ("Content-Type", "application/json"),
+                (name, first),
+                (name, second),
+            ][usize::from(name == "Content-Type")..],
+            &body,
+        )
+        .await;
+        assert_eq!(reply.status, 400, "{name}: {}", reply.text());
+        let sentence = reply.json()["error"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(
+            sentence
+                .to_ascii_lowercase()
+                .contains(&name.to_ascii_lowercase()),
+            "{sentence}"
+        );
+    }
+    assert!(mail.received().is_empty());
+    host.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_compressed_body_is_refused_with_a_sentence() {
+    let mail = MailServer::start().await;
+    let host = host(&mail).await;
+    for encoding in ["gzip", "br", "deflate, identity"] {
+        let reply = submit_with(
+            &host,
+            &[("Content-Encoding", encoding), ("Idempotency-Key", "enc-1")],
+            &forwardable(),
+        )
+        .await;
+        assert_eq!(reply.status, 415, "{encoding}: {}", reply.text());
+        assert!(
+            reply.text().contains("Content-Encoding"),
+            "{}",
+            reply.text()
+        );
+    }
+    let reply = submit_with(
+        &host,
+        &[
+            ("Content-Encoding", "identity"),
+            ("Idempotency-Key", "enc-2"),
+        ],
+        &forwardable(),
+    )
+    .await;
+    assert_eq!(reply.status, 202, "{}", reply.text());
+    assert_eq!(mail.delivered().len(), 2);
     host.shutdown().await;
 }
