@@ -36,34 +36,6 @@ fn example() -> String {
 }
 
 #[test]
-fn check_prints_the_exact_verdict_of_every_shared_vector_with_its_exit_code() {
-    let dir = root().join("tests/vectors");
-    let mut count = 0;
-    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{e}")) {
-        let path = entry.map(|e| e.path()).unwrap_or_default();
-        if path.extension().is_none_or(|x| x != "json") {
-            continue;
-        }
-        let vector: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_default())
-                .unwrap_or_default();
-        let r = run(&["check", "-"], &vector["request"].to_string());
-        let expected = serde_json::to_string(&vector["verdict"]).unwrap_or_default();
-        assert_eq!(r.stdout, format!("{expected}\n"), "{}", path.display());
-        let code = match vector["verdict"]["outcome"].as_str() {
-            Some("forward") => 0,
-            Some("needs_changes") => 1,
-            Some("out_of_scope") => 3,
-            other => panic!("unexpected outcome {other:?}"),
-        };
-        assert_eq!(r.code, code, "{}", path.display());
-        assert!(r.stderr.is_empty());
-        count += 1;
-    }
-    assert!(count >= 30);
-}
-
-#[test]
 fn check_reads_a_file_argument() {
     let path = root().join("examples/request.json");
     let r = run(&["check", path.to_str().unwrap_or_default()], "");
@@ -207,11 +179,8 @@ fn render_of_an_out_of_scope_request_is_one_guidance_email() {
 fn ruleset_option_replaces_the_rules() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let path = dir.path().join("rules.toml");
-    let text = rsos_rules::DEFAULT_RULESET_TOML.replacen(
-        "version = \"2026.11.1\"",
-        "version = \"local.7\"",
-        1,
-    );
+    let version = format!("version = \"{}\"", rsos_rules::Ruleset::builtin().version());
+    let text = rsos_rules::DEFAULT_RULESET_TOML.replacen(&version, "version = \"local.7\"", 1);
     std::fs::write(&path, text).unwrap_or_default();
     let r = run(
         &["check", "--ruleset", path.to_str().unwrap_or_default()],

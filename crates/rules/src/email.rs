@@ -1,44 +1,50 @@
 //! The emails of SPEC §7 as values: the edge function sends them, `rsos render` shows them.
 //! Texts are plain; every user-supplied value is already normalised to one line (the summary
 //! excepted, which sits in the body only), so no user text can start a header.
+//!
+//! Output layer: depends on the verdict, the clock and the ruleset.
 
 use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
 use crate::clock::ServiceTimes;
-use crate::request::Field;
+use crate::codes::{EmailKind, Outcome, WarningCode};
+use crate::field::Field;
 use crate::ruleset::Ruleset;
-use crate::verdict::{Assessment, Outcome, WarningCode};
+use crate::verdict::Assessment;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EmailKind {
-    Forward,
-    Acknowledgement,
-    Guidance,
-}
-
-/// One email to send. Field order is the wire order of `rsos render`.
+/// One email to send. Field order is the wire order of `rsos render` (SPEC §8).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Email {
+    /// Which email of SPEC §7.
     pub kind: EmailKind,
+    /// The one recipient's address.
     pub to: String,
+    /// Where replies go, if not to the sender.
     pub reply_to: Option<String>,
+    /// One line.
     pub subject: String,
+    /// The plain-text body (`\n` line breaks).
     pub text: String,
 }
 
-/// What the sender adds to a request: its tracking ID and times, as they read in an email.
+/// What the sender adds to a request: its tracking ID and times, as they read in an email
+/// (`Monday, March 15, 2027, 10:00 AM EDT`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stamp {
+    /// `RSOS-<UTC date>-<8 Crockford base32>`.
     pub tracking_id: String,
+    /// When the request was received, in the business zone.
     pub received: String,
+    /// When the first answer is due.
     pub respond_by: String,
+    /// When the first agent update is due; empty when `times` has no follow-up.
     pub next_follow_up: String,
 }
 
 impl Stamp {
+    /// The stamp of a received request, its times written for people.
     pub fn new(tracking_id: String, times: &ServiceTimes) -> Stamp {
         let show = |t: &chrono::DateTime<chrono_tz::Tz>| {
             t.format("%A, %B %-d, %Y, %-I:%M %p %Z").to_string()
