@@ -217,3 +217,78 @@ fn ruleset_prints_the_built_in_file() {
     let r = run(&["ruleset"], "");
     assert_eq!(r.stdout, rsos_rules::DEFAULT_RULESET_TOML);
 }
+
+#[test]
+fn sla_help_states_the_policy_of_the_ruleset_in_use() {
+    let r = run(&["sla", "--help"], "");
+    assert!(r.stdout.contains("America/New_York"), "{}", r.stdout);
+    assert!(r.stdout.contains("Juneteenth"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("one every 5 business days"),
+        "{}",
+        r.stdout
+    );
+
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("rules.toml");
+    let text = rsos_rules::DEFAULT_RULESET_TOML
+        .replacen(
+            "time_zone = \"America/New_York\"",
+            "time_zone = \"America/Chicago\"",
+            1,
+        )
+        .replacen(
+            "follow_up_business_days = 5",
+            "follow_up_business_days = 7",
+            1,
+        )
+        .replacen(
+            "name = \"Juneteenth National Independence Day\"",
+            "name = \"Founders Day\"",
+            1,
+        );
+    std::fs::write(&path, text).unwrap_or_default();
+    let path = path.to_str().unwrap_or_default();
+    for args in [
+        ["sla", "--help", "--ruleset", path],
+        ["--ruleset", path, "sla", "--help"],
+    ] {
+        let r = run(&args, "");
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(r.stdout.contains("America/Chicago"), "{}", r.stdout);
+        assert!(r.stdout.contains("Founders Day"), "{}", r.stdout);
+        assert!(!r.stdout.contains("Juneteenth"), "{}", r.stdout);
+        assert!(
+            r.stdout.contains("one every 7 business days"),
+            "{}",
+            r.stdout
+        );
+        assert!(!r.stdout.contains("New_York"), "{}", r.stdout);
+    }
+}
+
+#[test]
+fn render_with_received_prints_what_dispatch_sends() {
+    let received = "2027-03-15T14:00:00Z";
+    let r = run(&["render", "--received", received], &example());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let printed: Vec<rsos_rules::Email> = serde_json::from_str(&r.stdout).unwrap_or_default();
+    let ruleset = rsos_rules::Ruleset::builtin();
+    let request = rsos_rules::Request::from_json(example().as_bytes()).unwrap_or_default();
+    let assessment = rsos_rules::assess(&request, ruleset);
+    let tracking_id = printed[1]
+        .text
+        .lines()
+        .find_map(|l| l.strip_prefix("Tracking ID: "))
+        .unwrap_or_default()
+        .to_string();
+    let at = chrono::DateTime::parse_from_rfc3339(received).map(|t| t.to_utc());
+    let sent = rsos_rules::dispatch(
+        &assessment,
+        ruleset,
+        ruleset.mailbox(),
+        &tracking_id,
+        at.unwrap_or_default(),
+    );
+    assert_eq!(printed, sent.emails);
+}

@@ -8,7 +8,9 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use crate::clock::ServiceTimes;
+use chrono::{DateTime, Utc};
+
+use crate::clock::{BusinessClock, ServiceTimes};
 use crate::codes::{EmailKind, Outcome, WarningCode};
 use crate::field::Field;
 use crate::ruleset::Ruleset;
@@ -65,6 +67,40 @@ impl Stamp {
             respond_by: "<respond by>".into(),
             next_follow_up: "<next follow-up>".into(),
         }
+    }
+}
+
+/// What sending one judged request involves (SPEC §6, §7): its service times, its stamp, its
+/// emails in send order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dispatch {
+    /// Respond-by and the first follow-up (SPEC §6).
+    pub times: ServiceTimes,
+    /// The tracking ID and the times as the emails show them.
+    pub stamp: Stamp,
+    /// The emails to send, in this order ([`emails`]); empty for a request that needs changes.
+    pub emails: Vec<Email>,
+}
+
+/// The one sequence receipt → service times → tracking stamp → emails, for every shell that
+/// sends or shows what would be sent. `tracking_id` comes from [`tracking_id`](crate::tracking_id)
+/// (the caller brings the entropy); `received` is the receipt instant; `mailbox` the address
+/// requests are forwarded to (the ruleset's [`mailbox`](Ruleset::mailbox) unless the
+/// deployment overrides it).
+pub fn dispatch(
+    assessment: &Assessment,
+    ruleset: &Ruleset,
+    mailbox: &str,
+    tracking_id: &str,
+    received: DateTime<Utc>,
+) -> Dispatch {
+    let times = BusinessClock::new(ruleset).service_times(received, 1);
+    let stamp = Stamp::new(tracking_id.to_string(), &times);
+    let emails = emails(assessment, ruleset, mailbox, &stamp);
+    Dispatch {
+        times,
+        stamp,
+        emails,
     }
 }
 

@@ -38,7 +38,8 @@
 //! 2. policy parts: `words` (the summary's word matcher), `holidays` (the calendar);
 //! 3. the ruleset: `ruleset` (and its compile steps);
 //! 4. judgement: `verdict` ([`assess`] and the field checks), `clock` (the business clock);
-//! 5. output: `email`, `tracking`, `json` (feature `json`).
+//! 5. output: `email` (and [`dispatch`]), `tracking`, `form` (hints, the urgent banner),
+//!    `policy` (the ruleset in words), `json` (feature `json`).
 
 #![deny(missing_docs)]
 
@@ -58,14 +59,17 @@ mod clock;
 mod verdict;
 // 5. Output.
 mod email;
+mod form;
 #[cfg(feature = "json")]
 mod json;
+mod policy;
 mod tracking;
 
 pub use clock::{rfc3339, BusinessClock, ServiceTimes};
 pub use codes::{EmailKind, ErrorCode, Outcome, WarningCode};
-pub use email::{acknowledgement, emails, forward, guidance, Email, Stamp};
+pub use email::{acknowledgement, dispatch, emails, forward, guidance, Dispatch, Email, Stamp};
 pub use field::{Field, InputKind, NormalisedRequest, Request};
+pub use form::{urgent_banner, CallLink, UrgentBanner};
 #[cfg(feature = "json")]
 pub use json::MalformedRequest;
 pub use ruleset::{

@@ -280,7 +280,7 @@ impl Ruleset {
 /// `tel:` URIs take the global number's digits; rulesets write numbers the way people read
 /// them. A number starting with `+` carries its country code; any other must be a North
 /// American one (10 digits, or 11 starting with 1), as the seed's are.
-fn tel_uri(number: &str) -> Option<String> {
+pub(crate) fn tel_uri(number: &str) -> Option<String> {
     let punctuation_ok = number
         .chars()
         .enumerate()
