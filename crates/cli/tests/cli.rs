@@ -79,6 +79,33 @@ fn invalid_utf8_is_a_plain_error() {
 }
 
 #[test]
+fn a_request_saved_as_utf16_is_a_plain_error_naming_the_encoding() {
+    // What Windows PowerShell 5's `>` writes: a UTF-16LE byte-order mark, then UTF-16.
+    let mut bytes = vec![0xFF, 0xFE];
+    bytes.extend(example().encode_utf16().flat_map(u16::to_le_bytes));
+    let out = rsos()
+        .arg("check")
+        .write_stdin(bytes)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "rsos: The request is UTF-16 text; send it as UTF-8.\n"
+    );
+}
+
+#[test]
+fn a_file_with_a_byte_order_mark_is_read_by_render_too() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("request.json");
+    std::fs::write(&path, format!("\u{feff}{}", example())).unwrap_or_default();
+    let r = run(&["render", path.to_str().unwrap_or_default()], "");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("Smith, John Medicare"), "{}", r.stdout);
+}
+
+#[test]
 fn a_missing_file_is_a_plain_error() {
     let r = run(&["check", "/no/such/request.json"], "");
     assert_eq!(r.code, 2);
