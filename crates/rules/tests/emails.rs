@@ -172,3 +172,13 @@ fn dispatch_of_a_request_that_needs_changes_sends_nothing() {
     );
     assert!(sent.emails.is_empty());
 }
+
+#[test]
+fn an_internationalised_domain_is_written_to_in_its_ascii_form() {
+    let mut r = valid();
+    r.agent_email = "dana@agency.\u{440}\u{444}".into();
+    let list = render(&r);
+    assert_eq!(list[0].reply_to.as_deref(), Some("dana@agency.xn--p1ai"));
+    assert_eq!(list[1].to, "dana@agency.xn--p1ai");
+    assert!(list[0].text.contains("Agent email: dana@agency.xn--p1ai"));
+}

@@ -133,6 +133,67 @@ fn agent_email_must_be_a_mailbox_address() {
     }
 }
 
+/// Issue 9: internationalised domains. A top-level label in ASCII form is valid; a domain
+/// typed in another script is accepted and sent to in its ASCII form.
+#[test]
+fn agent_email_accepts_internationalised_domains() {
+    for (typed, sent) in [
+        (
+            "dana.whitfield@agency.xn--p1ai",
+            "dana.whitfield@agency.xn--p1ai",
+        ),
+        (
+            "dana.whitfield@agency.XN--P1AI",
+            "dana.whitfield@agency.XN--P1AI",
+        ),
+        ("dana@agency.\u{440}\u{444}", "dana@agency.xn--p1ai"),
+        ("dana@b\u{FC}cher.de", "dana@xn--bcher-kva.de"),
+        ("dana@B\u{FC}cher.DE", "dana@xn--bcher-kva.de"),
+        ("dana@bu\u{308}cher.de", "dana@xn--bcher-kva.de"), // decomposed: NFC first
+        ("dana@m\u{FC}nchen\u{3002}de", "dana@xn--mnchen-3ya.de"), // ideographic full stop
+        (
+            "dana@\u{4F8B}\u{3048}.\u{30C6}\u{30B9}\u{30C8}",
+            "dana@xn--r8jz45g.xn--zckzah",
+        ),
+    ] {
+        assert_eq!(code_for(Field::AgentEmail, typed), None, "{typed}");
+        assert_eq!(normalise(Field::AgentEmail, typed), sent, "{typed}");
+    }
+}
+
+#[test]
+fn agent_email_refuses_what_no_domain_label_can_hold_with_a_sentence_for_it() {
+    for bad in [
+        "dana@\u{410}\u{413}\u{415}\u{41D}\u{422}.\u{420}\u{424}", // capitals in another script
+        "dana@\u{1F4A9}.la",                                       // an emoji
+        "dana@-b\u{FC}cher.de",                                    // a hyphen at an end
+        "dana@b\u{FC}cher-.de",
+        "dana@ab--\u{FC}.de", // `--` in the third and fourth places
+        "dana@agency.xn--",
+        "dana@xn--.com",
+    ] {
+        assert_eq!(
+            code_for(Field::AgentEmail, bad),
+            Some(InvalidEmail),
+            "{bad}"
+        );
+    }
+    let v = with(
+        Field::AgentEmail,
+        "dana@\u{410}\u{413}\u{415}\u{41D}\u{422}.\u{420}\u{424}",
+    );
+    let message = v.error_for(Field::AgentEmail).map(|e| e.message.as_str());
+    assert!(
+        message.is_some_and(|m| m.contains("lowercase") && m.contains("xn--")),
+        "{message:?}"
+    );
+    // A mailbox name in another script (SMTPUTF8) is not accepted: agents' mail is ASCII.
+    assert_eq!(
+        code_for(Field::AgentEmail, "jos\u{E9}@agency.com"),
+        Some(InvalidEmail)
+    );
+}
+
 #[test]
 fn agent_email_over_254_characters_is_too_long() {
     let long = format!("{}@{}.com", "a".repeat(60), "b".repeat(200));

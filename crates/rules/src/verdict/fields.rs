@@ -169,10 +169,9 @@ pub(crate) fn check_field(
                 format!("{label} cannot start or end with a hyphen (-)."),
             ))
         }
-        Field::AgentEmail if !is_mailbox_address(normalised) => Some((
-            ErrorCode::InvalidEmail,
-            "Agent email must be an address like name@example.com, so the acknowledgement reaches you.".into(),
-        )),
+        Field::AgentEmail if !is_mailbox_address(normalised) => {
+            Some((ErrorCode::InvalidEmail, invalid_email_message(normalised)))
+        }
         Field::LineOfBusiness if ruleset.line_of_business(normalised).is_none() => {
             let labels: Vec<&str> = ruleset
                 .lines_of_business()
@@ -189,6 +188,19 @@ pub(crate) fn check_field(
             "Choose a topic from the list.".into(),
         )),
         _ => None,
+    }
+}
+
+/// Normalisation puts a valid internationalised domain in its ASCII form, so a domain still
+/// in another script has a character no domain label can hold, or capitals.
+fn invalid_email_message(address: &str) -> String {
+    let international = address.rsplit_once('@').is_some_and(|(_, d)| !d.is_ascii());
+    let local_ascii = address.rsplit_once('@').is_none_or(|(l, _)| l.is_ascii());
+    if international && local_ascii {
+        "Agent email: write a domain in another script in lowercase, with letters, digits and hyphens only (or in its ASCII form, which starts with xn--).".into()
+    } else {
+        "Agent email must be an address like name@example.com, so the acknowledgement reaches you."
+            .into()
     }
 }
 
@@ -225,9 +237,11 @@ fn allowed_set_message(field: Field) -> String {
 }
 
 /// Whether `address` is a mailbox address the acknowledgement can go to (SPEC §1
-/// `agent_email`, after normalisation). A practical mailbox check: `local@domain` with a dot-atom local part and a DNS domain
-/// whose last label is alphabetic. Quoted local parts and IP-literal domains are refused:
-/// no agent address uses them, and they are where header tricks hide.
+/// `agent_email`, after normalisation, which puts an internationalised domain in its ASCII
+/// form). A practical mailbox check: `local@domain` with a dot-atom local part and a DNS
+/// domain whose last label is alphabetic or an internationalised one in ASCII form
+/// (`xn--p1ai`). Quoted local parts and IP-literal domains are refused: no agent address
+/// uses them, and they are where header tricks hide.
 pub fn is_mailbox_address(address: &str) -> bool {
     let Some((local, domain)) = address.rsplit_once('@') else {
         return false;
@@ -250,8 +264,15 @@ pub fn is_mailbox_address(address: &str) -> bool {
                 && !l.ends_with('-')
                 && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
         })
-        && labels
-            .last()
-            .is_some_and(|tld| tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()));
+        && labels.last().is_some_and(|tld| is_top_level_label(tld));
     local_ok && domain_ok
+}
+
+/// A top-level label: letters (`com`), or an internationalised one in ASCII form (`xn--`
+/// and letters, digits or hyphens: `xn--p1ai` is .рф). The caller has checked the label is
+/// letters, digits and inner hyphens.
+fn is_top_level_label(label: &str) -> bool {
+    let alphabetic = label.len() >= 2 && label.chars().all(|c| c.is_ascii_alphabetic());
+    let a_label = label.len() > 4 && label[..4].eq_ignore_ascii_case("xn--");
+    alphabetic || a_label
 }
