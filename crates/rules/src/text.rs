@@ -5,6 +5,8 @@
 //!
 //! Vocabulary layer: depends only on [`crate::field`] (and ICU4X's Unicode data).
 
+use std::borrow::Cow;
+
 use icu_normalizer::ComposingNormalizerBorrowed;
 use icu_properties::props::{GeneralCategory, GeneralCategoryGroup};
 use icu_properties::CodePointMapData;
@@ -14,15 +16,16 @@ use crate::field::{Field, InputKind, NormalisedRequest, Request};
 /// SPEC §1 normalisation of one field's text. Idempotent: normalising twice changes
 /// nothing more.
 pub fn normalise(field: Field, raw: &str) -> String {
-    let trimmed = raw.trim();
-    let composed = nfc(trimmed);
-    let folded = if is_member_name(field) {
-        composed.chars().map(fold_name_punctuation).collect()
+    let composed = nfc(raw.trim());
+    let needs_folding =
+        is_member_name(field) && composed.chars().any(|c| fold_name_punctuation(c) != c);
+    let folded: Cow<str> = if needs_folding {
+        Cow::Owned(composed.chars().map(fold_name_punctuation).collect())
     } else {
         composed
     };
     if !field.input().is_single_line() {
-        return folded;
+        return folded.into_owned();
     }
     let collapsed = collapse_white_space(&folded);
     if field.input() == InputKind::Email {
@@ -103,13 +106,11 @@ fn is_member_name(field: Field) -> bool {
 /// its `nfc()` iterator, which links the compatibility tables too), ICU4X is already in the
 /// dependency graph (through `idna`), and it also supplies the general categories that name
 /// letters are checked against (measured with `cargo xtask build-form`, issue 9).
-fn nfc(text: &str) -> String {
+fn nfc(text: &str) -> Cow<'_, str> {
     if text.is_ascii() {
-        return text.to_string();
+        return Cow::Borrowed(text);
     }
-    ComposingNormalizerBorrowed::new_nfc()
-        .normalize(text)
-        .into_owned()
+    ComposingNormalizerBorrowed::new_nfc().normalize(text)
 }
 
 /// Characters that phones, keyboards and word processors type where a name has `'`, `-` or
