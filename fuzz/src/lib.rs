@@ -13,7 +13,7 @@ fn ruleset_from_text() -> &'static Ruleset {
 }
 
 /// Any bytes: a request or a plain error; for a request, a verdict that round-trips and
-/// emails whose header fields hold no line break.
+/// emails whose header fields hold no line break and whose addresses are ASCII.
 pub fn request_bytes(data: &[u8]) {
     let Ok(request) = Request::from_json(data) else {
         return;
@@ -27,18 +27,38 @@ pub fn request_bytes(data: &[u8]) {
     let serialised = serde_json::to_vec(&request).expect("a request serialises");
     let read = Request::from_json(&serialised).expect("a serialised request reads back");
     assert_eq!(read, request);
-    assert_eq!(assess(&read, ruleset_from_text()).verdict.to_json(), json, "deterministic");
+    assert_eq!(
+        assess(&read, ruleset_from_text()).verdict.to_json(),
+        json,
+        "deterministic"
+    );
     if let Some(subject) = &assessment.verdict.subject {
-        assert!(!subject.chars().any(char::is_control), "subject holds a control character");
+        assert!(
+            !subject.chars().any(char::is_control),
+            "subject holds a control character"
+        );
     }
     let received = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default();
-    let sent = dispatch(&assessment, ruleset, ruleset.mailbox(), "RSOS-20270115-00000000", received);
+    let sent = dispatch(
+        &assessment,
+        ruleset,
+        ruleset.mailbox(),
+        "RSOS-20270115-00000000",
+        received,
+    );
     for email in sent.emails {
         for header in [&email.to, &email.subject]
             .into_iter()
             .chain(email.reply_to.as_ref())
         {
-            assert!(!header.contains(['\r', '\n']), "a header holds a line break");
+            assert!(
+                !header.contains(['\r', '\n']),
+                "a header holds a line break"
+            );
+        }
+        // Addresses go to the mail API in ASCII (internationalised domains in xn-- form).
+        for address in [&email.to].into_iter().chain(email.reply_to.as_ref()) {
+            assert!(address.is_ascii(), "an address is not ASCII");
         }
     }
 }

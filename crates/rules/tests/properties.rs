@@ -147,6 +147,35 @@ proptest! {
         prop_assert_eq!(first.verdict.outcome, second.verdict.outcome);
     }
 
+    /// Addresses go to the mail API in ASCII, whatever script the agent typed the domain in.
+    #[test]
+    fn every_email_goes_to_ascii_addresses(
+        domain in prop_oneof!["\\PC{1,12}", "[a-zA-Zäöüßрфæ例え\\-\u{301}。]{1,12}"],
+        tld in prop_oneof![Just("com".to_string()), Just("xn--p1ai".to_string()), "\\PC{1,6}"],
+        topic in prop_oneof![Just("claims"), Just("commission")],
+    ) {
+        let request = Request {
+            line_of_business: "medicare".into(),
+            topic: topic.into(),
+            agent_name: "Pat Agent".into(),
+            agent_san: "A12345".into(),
+            agent_email: format!("pat@{domain}.{tld}"),
+            member_id: "H1234-5678".into(),
+            member_first_name: "John".into(),
+            member_last_name: "Smith".into(),
+            summary: "Claim for the March 3 office visit was denied as out of network.".into(),
+            ..Request::default()
+        };
+        let ruleset = Ruleset::builtin();
+        let assessment = assess(&request, ruleset);
+        let received = chrono::DateTime::UNIX_EPOCH;
+        let sent = rsos_rules::dispatch(&assessment, ruleset, ruleset.mailbox(), "RSOS-X", received);
+        for email in sent.emails {
+            prop_assert!(email.to.is_ascii(), "{:?}", email.to);
+            prop_assert!(email.reply_to.as_deref().is_none_or(str::is_ascii), "{:?}", email.reply_to);
+        }
+    }
+
     #[test]
     fn every_subject_has_the_spec_shape(request in any_request()) {
         if let Some(subject) = assess(&request, Ruleset::builtin()).verdict.subject {
