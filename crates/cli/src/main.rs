@@ -90,17 +90,26 @@ fn main() -> ExitCode {
 }
 
 /// The ruleset whose policy the help describes: the one `--ruleset` names when it loads, else
-/// the built-in one (a file that does not load is reported when the command runs).
+/// the built-in one (a file that does not load is reported when the command runs). Read only
+/// when help is asked for, and never from standard input, which the command may need.
 fn ruleset_for_help(args: Vec<OsString>) -> Cow<'static, Ruleset> {
-    let path = args.iter().enumerate().find_map(|(i, arg)| {
-        let arg = arg.to_str()?;
-        match arg.strip_prefix("--ruleset") {
-            Some("") => args.get(i + 1).map(PathBuf::from),
-            Some(rest) => rest.strip_prefix('=').map(PathBuf::from),
-            None => None,
-        }
-    });
-    path.and_then(|p| read_text(Some(&p)).ok())
+    let wants_help = args
+        .iter()
+        .any(|a| a == "-h" || a == "--help" || a == "help");
+    let path = args
+        .iter()
+        .enumerate()
+        .filter(|_| wants_help)
+        .find_map(|(i, arg)| {
+            let arg = arg.to_str()?;
+            match arg.strip_prefix("--ruleset") {
+                Some("") => args.get(i + 1).map(PathBuf::from),
+                Some(rest) => rest.strip_prefix('=').map(PathBuf::from),
+                None => None,
+            }
+        });
+    path.filter(|p| p.as_os_str() != "-")
+        .and_then(|p| read_text(Some(&p)).ok())
         .and_then(|text| Ruleset::from_toml(&text).ok())
         .map_or(Cow::Borrowed(Ruleset::builtin()), Cow::Owned)
 }

@@ -319,3 +319,20 @@ fn render_with_received_prints_what_dispatch_sends() {
     );
     assert_eq!(printed, sent.emails);
 }
+
+#[test]
+fn a_ruleset_on_standard_input_still_works_with_a_request_file() {
+    let version = format!("version = \"{}\"", rsos_rules::Ruleset::builtin().version());
+    let text = rsos_rules::DEFAULT_RULESET_TOML.replacen(&version, "version = \"stdin.1\"", 1);
+    let path = root().join("examples/request.json");
+    let r = run(
+        &["check", path.to_str().unwrap_or_default(), "--ruleset", "-"],
+        &text,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.starts_with("{\"ruleset\":\"stdin.1\""),
+        "{}",
+        r.stdout
+    );
+}
