@@ -9,8 +9,8 @@ use rsos_delivery::{
     run, Clock, Config, Delivery, Facts, Finish, Mailer, NewRequest, RateCheck, RecordKeys,
 };
 use rsos_rules::{
-    assess, emails, notice, rfc3339, tracking_id, Assessment, BusinessClock, EmailKind, Outcome,
-    Request, Ruleset, Stamp,
+    assess, dispatch, normalise, notice, rfc3339, tracking_id, Assessment, BusinessClock,
+    EmailKind, Field, Outcome, Request, Ruleset,
 };
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -204,13 +204,23 @@ fn submit(settings: &Settings, kv: &Kv, submission: Submission<'_>) -> Reply {
     if !settings.embed_token_secret.is_empty() {
         let token = submission.embed_token.as_deref().unwrap_or_default();
         let now_s = (now_ms() / 1000) as i64;
-        if let Err(refused) = rsos_embed_token::verify_for(
-            token,
-            settings.embed_token_secret.as_bytes(),
-            now_s,
+        let claims =
+            match rsos_embed_token::verify(token, settings.embed_token_secret.as_bytes(), now_s) {
+                Ok(claims) => claims,
+                Err(refused) => return Reply::error(refused.http_status(), &refused.to_string()),
+            };
+        // The token's agent, normalised as the request's fields are (an internationalised
+        // email domain becomes its ASCII form in both).
+        let token_agent = rsos_embed_token::Claims {
+            agent_san: normalise(Field::AgentSan, &claims.agent_san),
+            agent_email: normalise(Field::AgentEmail, &claims.agent_email),
+            ..claims
+        };
+        if !token_agent.names(
             &assessment.request.agent_san,
             &assessment.request.agent_email,
         ) {
+            let refused = rsos_embed_token::TokenError::WrongAgent;
             return Reply::error(refused.http_status(), &refused.to_string());
         }
     } else if submission.trap_filled {
@@ -234,12 +244,17 @@ fn submit(settings: &Settings, kv: &Kv, submission: Submission<'_>) -> Reply {
     let canonical = serde_json::to_vec(&request).unwrap_or_default();
     let fingerprint = hex::encode(Sha256::digest(&canonical));
 
-    let times = BusinessClock::new(ruleset).service_times(received, 1);
-    let stamp = Stamp::new(fresh_tracking_id.clone(), &times);
     let fresh = NewRequest {
+        emails: dispatch(
+            &assessment,
+            ruleset,
+            &settings.mailbox_address,
+            &fresh_tracking_id,
+            received,
+        )
+        .emails,
         tracking_id: fresh_tracking_id,
         received_ms: received.timestamp_millis(),
-        emails: emails(&assessment, ruleset, &settings.mailbox_address, &stamp),
     };
     let now_s = now_ms() / 1000;
     // Every new request mails its agent address: no inbox can be flooded through the API.
@@ -360,7 +375,7 @@ fn delivered(assessment: &Assessment, facts: &Facts) -> Reply {
         Outcome::Forward => Reply::json(
             202,
             &Forwarded {
-                outcome: "forwarded",
+                outcome: Outcome::Forward.reply_name(),
                 tracking_id: &facts.tracking_id,
                 subject: verdict.subject.as_deref(),
                 received_at: rfc3339(&times.received),
@@ -376,7 +391,7 @@ fn delivered(assessment: &Assessment, facts: &Facts) -> Reply {
             Reply::json(
                 200,
                 &OutOfScopeReply {
-                    outcome: "out_of_scope",
+                    outcome: Outcome::OutOfScope.reply_name(),
                     tracking_id: &facts.tracking_id,
                     category: scope.map(|s| s.category.as_str()),
                     contact: scope.and_then(|s| s.contact.as_deref()),
@@ -427,7 +442,7 @@ fn needs_changes(assessment: &Assessment) -> Reply {
     Reply::json(
         422,
         &NeedsChanges {
-            outcome: "needs_changes",
+            outcome: Outcome::NeedsChanges.reply_name(),
             errors: &verdict.errors,
             warnings: &verdict.warnings,
             verdict: verdict_json.as_deref(),

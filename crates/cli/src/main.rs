@@ -2,14 +2,16 @@
 //! checks. A thin shell over `rsos-rules`: it reads files, parses arguments and prints; every
 //! decision comes from the rules crate, so its answers equal the form's and the server's.
 
+use std::borrow::Cow;
+use std::ffi::OsString;
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use rsos_rules::{
-    assess, emails, rfc3339, tracking_id, BusinessClock, Outcome, Request, Ruleset, Stamp,
+    assess, dispatch, emails, rfc3339, tracking_id, BusinessClock, Outcome, Request, Ruleset, Stamp,
 };
 
 /// Check Agent Retail Service Ops. Support requests the way the form and the server do.
@@ -41,14 +43,13 @@ enum Command {
     },
     /// Print when a request received at a given time must be answered and followed up.
     ///
-    /// Business days are Monday to Friday in the ruleset's time zone (America/New_York),
-    /// without US federal holidays. Times are printed in that zone.
+    /// (The long help is made from the ruleset in use: see `policy_help`.)
     Sla {
         /// When the request was received, RFC 3339, e.g. 2027-03-17T10:00:00-04:00 or
         /// 2027-03-17T14:00:00Z. Any offset is accepted and converted.
         #[arg(long, value_name = "TIME")]
         received: String,
-        /// How many five-business-day follow-ups to list.
+        /// How many follow-ups to list.
         #[arg(long, value_name = "K", default_value_t = 3)]
         follow_ups: u32,
     },
@@ -73,7 +74,12 @@ enum Command {
 const MAX_FOLLOW_UPS: u32 = 52;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let help_ruleset = ruleset_for_help(std::env::args_os().collect());
+    let matches = policy_help(Cli::command(), &help_ruleset).get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(sentence) => {
@@ -81,6 +87,49 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// The ruleset whose policy the help describes: the one `--ruleset` names when it loads, else
+/// the built-in one (a file that does not load is reported when the command runs). Read only
+/// when help is asked for, and never from standard input, which the command may need.
+fn ruleset_for_help(args: Vec<OsString>) -> Cow<'static, Ruleset> {
+    let wants_help = args
+        .iter()
+        .any(|a| a == "-h" || a == "--help" || a == "help");
+    let path = args
+        .iter()
+        .enumerate()
+        .filter(|_| wants_help)
+        .find_map(|(i, arg)| {
+            let arg = arg.to_str()?;
+            match arg.strip_prefix("--ruleset") {
+                Some("") => args.get(i + 1).map(PathBuf::from),
+                Some(rest) => rest.strip_prefix('=').map(PathBuf::from),
+                None => None,
+            }
+        });
+    path.filter(|p| p.as_os_str() != "-")
+        .and_then(|p| read_text(Some(&p)).ok())
+        .and_then(|text| Ruleset::from_toml(&text).ok())
+        .map_or(Cow::Borrowed(Ruleset::builtin()), Cow::Owned)
+}
+
+/// The help's policy facts (zone, holidays, cadence) from the ruleset, not from literals.
+fn policy_help(command: clap::Command, ruleset: &Ruleset) -> clap::Command {
+    let sla = format!(
+        "Print when a request received at a given time must be answered and followed up.\n\n{} {} Times are printed in {}.",
+        ruleset.business_days_description(),
+        ruleset.service_level_description(),
+        ruleset.time_zone().name(),
+    );
+    let follow_ups = format!(
+        "How many follow-ups to list (one every {} business days)",
+        ruleset.sla().follow_up_business_days
+    );
+    command.mut_subcommand("sla", |c| {
+        c.long_about(sla)
+            .mut_arg("follow_ups", |a| a.help(follow_ups))
+    })
 }
 
 fn run(cli: Cli) -> Result<u8, String> {
@@ -131,17 +180,16 @@ fn run(cli: Cli) -> Result<u8, String> {
             let bytes = read_bytes(file.as_ref())?;
             let request = Request::from_json(&bytes).map_err(|e| e.to_string())?;
             let assessment = assess(&request, ruleset);
-            let stamp = match received {
+            let mailbox = mailbox.as_deref().unwrap_or(ruleset.mailbox());
+            let list = match received {
                 Some(text) => {
                     let received = parse_time(&text)?;
-                    let times = BusinessClock::new(ruleset).service_times(received, 1);
                     // Derived from the input so the same file always renders the same ID.
-                    Stamp::new(tracking_id(received, fnv1a(&bytes)), &times)
+                    let id = tracking_id(received, fnv1a(&bytes));
+                    dispatch(&assessment, ruleset, mailbox, &id, received).emails
                 }
-                None => Stamp::placeholders(),
+                None => emails(&assessment, ruleset, mailbox, &Stamp::placeholders()),
             };
-            let mailbox = mailbox.as_deref().unwrap_or(ruleset.mailbox());
-            let list = emails(&assessment, ruleset, mailbox, &stamp);
             let json = serde_json::to_string_pretty(&list)
                 .map_err(|e| format!("could not print the emails: {e}"))?;
             println!("{json}");

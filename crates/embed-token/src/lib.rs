@@ -132,12 +132,20 @@ pub fn verify_for(
     agent_email: &str,
 ) -> Result<Claims, TokenError> {
     let claims = verify(token, secret, now)?;
-    let same_agent = claims.agent_san == agent_san.trim()
-        && claims.agent_email.eq_ignore_ascii_case(agent_email.trim());
-    if !same_agent {
+    if !claims.names(agent_san, agent_email) {
         return Err(TokenError::WrongAgent);
     }
     Ok(claims)
+}
+
+impl Claims {
+    /// Whether these claims name the agent with this SAN (exactly) and email (without regard
+    /// to ASCII case). Callers that normalise a request's fields normalise the claims the same
+    /// way first.
+    pub fn names(&self, agent_san: &str, agent_email: &str) -> bool {
+        self.agent_san == agent_san.trim()
+            && self.agent_email.eq_ignore_ascii_case(agent_email.trim())
+    }
 }
 
 fn mac(secret: &[u8], data: &[u8]) -> HmacSha256 {

@@ -1,56 +1,52 @@
 //! The emails of SPEC §7 as values: the edge function sends them, `rsos render` shows them.
 //! Texts are plain; every user-supplied value is already normalised to one line (the summary
 //! excepted, which sits in the body only), so no user text can start a header.
+//!
+//! Output layer: depends on the verdict, the clock and the ruleset.
 
 use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use crate::clock::ServiceTimes;
-use crate::request::Field;
+use chrono::{DateTime, Utc};
+
+use crate::clock::{BusinessClock, ServiceTimes};
+use crate::codes::{EmailKind, Outcome, WarningCode};
+use crate::field::Field;
 use crate::ruleset::Ruleset;
-use crate::verdict::{Assessment, Outcome, WarningCode};
+use crate::verdict::Assessment;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EmailKind {
-    Forward,
-    Acknowledgement,
-    Guidance,
-}
-
-impl EmailKind {
-    /// The wire name (`rsos render`'s `kind`, mail API headers): `forward`, `acknowledgement`,
-    /// `guidance`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EmailKind::Forward => "forward",
-            EmailKind::Acknowledgement => "acknowledgement",
-            EmailKind::Guidance => "guidance",
-        }
-    }
-}
-
-/// One email to send. Field order is the wire order of `rsos render`.
+/// One email to send. Field order is the wire order of `rsos render` (SPEC §8).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Email {
+    /// Which email of SPEC §7.
     pub kind: EmailKind,
+    /// The one recipient's address.
     pub to: String,
+    /// Where replies go, if not to the sender.
     pub reply_to: Option<String>,
+    /// One line.
     pub subject: String,
+    /// The plain-text body (`\n` line breaks).
     pub text: String,
 }
 
-/// What the sender adds to a request: its tracking ID and times, as they read in an email.
+/// What the sender adds to a request: its tracking ID and times, as they read in an email
+/// (`Monday, March 15, 2027, 10:00 AM EDT`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stamp {
+    /// `RSOS-<UTC date>-<8 Crockford base32>`.
     pub tracking_id: String,
+    /// When the request was received, in the business zone.
     pub received: String,
+    /// When the first answer is due.
     pub respond_by: String,
+    /// When the first agent update is due; empty when `times` has no follow-up.
     pub next_follow_up: String,
 }
 
 impl Stamp {
+    /// The stamp of a received request, its times written for people.
     pub fn new(tracking_id: String, times: &ServiceTimes) -> Stamp {
         let show = |t: &chrono::DateTime<chrono_tz::Tz>| {
             t.format("%A, %B %-d, %Y, %-I:%M %p %Z").to_string()
@@ -71,6 +67,40 @@ impl Stamp {
             respond_by: "<respond by>".into(),
             next_follow_up: "<next follow-up>".into(),
         }
+    }
+}
+
+/// What sending one judged request involves (SPEC §6, §7): its service times, its stamp, its
+/// emails in send order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dispatch {
+    /// Respond-by and the first follow-up (SPEC §6).
+    pub times: ServiceTimes,
+    /// The tracking ID and the times as the emails show them.
+    pub stamp: Stamp,
+    /// The emails to send, in this order ([`emails`]); empty for a request that needs changes.
+    pub emails: Vec<Email>,
+}
+
+/// The one sequence receipt → service times → tracking stamp → emails, for every shell that
+/// sends or shows what would be sent. `tracking_id` comes from [`tracking_id`](crate::tracking_id)
+/// (the caller brings the entropy); `received` is the receipt instant; `mailbox` the address
+/// requests are forwarded to (the ruleset's [`mailbox`](Ruleset::mailbox) unless the
+/// deployment overrides it).
+pub fn dispatch(
+    assessment: &Assessment,
+    ruleset: &Ruleset,
+    mailbox: &str,
+    tracking_id: &str,
+    received: DateTime<Utc>,
+) -> Dispatch {
+    let times = BusinessClock::new(ruleset).service_times(received, 1);
+    let stamp = Stamp::new(tracking_id.to_string(), &times);
+    let emails = emails(assessment, ruleset, mailbox, &stamp);
+    Dispatch {
+        times,
+        stamp,
+        emails,
     }
 }
 

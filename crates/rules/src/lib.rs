@@ -29,30 +29,58 @@
 //! The policy (contacts, word lists, holidays, phone numbers, limits, SLA values) is data:
 //! `ruleset/default.toml`, compiled in and replaceable with [`Ruleset::from_toml`].
 
+//! # Layers
+//!
+//! Each module uses only the ones above it in this list, so there is no cycle:
+//!
+//! 1. vocabulary: `field` (the field table: [`Request`], [`NormalisedRequest`], [`Field`]),
+//!    `codes` (wire names), `text` (normalisation), `model` (the ruleset file's shape);
+//! 2. policy parts: `words` (the summary's word matcher), `holidays` (the calendar);
+//! 3. the ruleset: `ruleset` (and its compile steps);
+//! 4. judgement: `verdict` ([`assess`] and the field checks), `clock` (the business clock);
+//! 5. output: `email` (and [`dispatch`]), `tracking`, `form` (hints, the urgent banner),
+//!    `policy` (the ruleset in words), `notice` (what the agent is told about an unfinished
+//!    delivery), `json` (feature `json`).
+
+#![deny(missing_docs)]
+
+// 1. Vocabulary.
+mod codes;
+mod field;
+mod model;
+mod small;
+mod text;
+// 2. Policy parts.
+mod holidays;
+mod words;
+// 3. The ruleset.
+mod ruleset;
+// 4. Judgement.
 mod clock;
+mod verdict;
+// 5. Output.
 mod email;
+mod form;
 #[cfg(feature = "json")]
 mod json;
-mod model;
 pub mod notice;
-mod request;
-mod ruleset;
-mod small;
+mod policy;
 mod tracking;
-mod verdict;
-mod words;
 
 pub use clock::{rfc3339, BusinessClock, ServiceTimes};
-pub use email::{acknowledgement, emails, forward, guidance, Email, EmailKind, Stamp};
+pub use codes::{EmailKind, ErrorCode, Outcome, WarningCode};
+pub use email::{acknowledgement, dispatch, emails, forward, guidance, Dispatch, Email, Stamp};
+pub use field::{Field, InputKind, NormalisedRequest, Request};
+pub use form::{urgent_banner, CallLink, UrgentBanner};
 #[cfg(feature = "json")]
 pub use json::MalformedRequest;
-pub use request::{is_mailbox_address, normalise, Field, NormalisedRequest, Request};
 pub use ruleset::{
     Category, Limit, LineOfBusiness, Ruleset, RulesetError, SlaTargets, Topic, SUPPORTED_ZONES,
 };
+pub use text::normalise;
 pub use tracking::tracking_id;
 pub use verdict::{
-    assess, Assessment, ErrorCode, FieldError, OutOfScope, Outcome, Verdict, Warning, WarningCode,
+    assess, is_mailbox_address, Assessment, FieldError, OutOfScope, Verdict, Warning,
 };
 
 /// The built-in ruleset's TOML text, for `rsos ruleset` and as a starting point for edits.

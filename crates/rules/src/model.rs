@@ -1,5 +1,7 @@
 //! The ruleset file's shape, exactly as written in TOML.
 //!
+//! Vocabulary layer: depends on nothing else in the crate.
+//!
 //! Shared with `build.rs` (through `#[path]`), which parses the built-in ruleset at build
 //! time and stores it as postcard bytes: so every type here must round-trip through a
 //! non-self-describing format (no `skip_serializing_if`, no untagged enums).
@@ -24,10 +26,13 @@ pub struct RulesetFile {
     pub acknowledgement: AcknowledgementEntry,
 }
 
+/// A field's length range in characters (Unicode scalar values), inclusive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Limit {
+    /// The fewest characters allowed.
     pub min: u32,
+    /// The most characters allowed; 0 for a field without a length rule.
     pub max: u32,
 }
 

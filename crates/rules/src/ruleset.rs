@@ -1,74 +1,116 @@
 //! The compiled ruleset: the file's data plus what is derived from it once (the word
 //! matcher, the time zone, the holiday calendar), checked so that evaluation cannot fail.
+//! `ruleset/compile.rs` holds the checks, one step per SPEC section.
+//!
+//! Ruleset layer: depends on the vocabulary (fields, the file's shape) and the policy parts
+//! (word matcher, holiday calendar).
+
+mod compile;
 
 use std::sync::OnceLock;
 
 use chrono_tz::Tz;
 use thiserror::Error;
 
-use crate::clock::HolidayCalendar;
-use crate::model::{self, RulesetFile};
-use crate::request::Field;
-use crate::words::{Tag, WordMatcher};
+use crate::field::Field;
+use crate::holidays::HolidayCalendar;
+use crate::model::RulesetFile;
+use crate::words::WordMatcher;
 
 pub use crate::model::Limit;
 
 /// A ruleset that cannot be used, said in one sentence that points at the place to fix.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum RulesetError {
+    /// The text is not TOML, or not the ruleset's shape (a missing key, a wrong type).
     #[error("ruleset line {line}, column {column}: {message}")]
     Syntax {
+        /// 1-based line of the problem.
         line: usize,
+        /// 1-based column, in characters.
         column: usize,
+        /// What is wrong, from the TOML reader.
         message: String,
     },
+    /// Well-formed, but a value breaks a rule (a duplicate code, an unknown zone, …).
     #[error("ruleset {place}: {message}")]
-    Invalid { place: String, message: String },
+    Invalid {
+        /// Where: `line N ([table] key)` when the text is known, else the table and key.
+        place: String,
+        /// What is wrong and what to write instead.
+        message: String,
+    },
 }
 
-/// A plan a request can be about.
+/// A plan a request can be about (SPEC §1 `line_of_business`, §3).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LineOfBusiness {
+    /// The request's value, e.g. `medicare`.
     pub code: String,
+    /// What agents read, e.g. `Individual (HumanaOne)`.
     pub label: String,
-    /// The word the subject line ends with; `None` for out-of-scope plans.
+    /// The word the subject line ends with (SPEC §2); `None` for out-of-scope plans.
     pub subject_label: Option<String>,
+    /// The plan's Customer Service number as people read it (`1-800-457-4708`).
     pub call_center: Option<String>,
     /// Index into [`Ruleset::categories`] for plans the mailbox does not serve.
     pub out_of_scope: Option<usize>,
 }
 
+impl LineOfBusiness {
+    /// The call-center number as a `tel:` URI for a link (RFC 3966 global form, digits
+    /// only: `tel:+18004574708`). The ruleset refuses numbers that have none.
+    pub fn call_center_uri(&self) -> Option<String> {
+        self.call_center.as_deref().and_then(tel_uri)
+    }
+}
+
+/// A topic a request can be about (SPEC §3).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Topic {
+    /// The request's value, e.g. `billing_premium`.
     pub code: String,
+    /// What agents read, e.g. `Billing and premium`.
     pub label: String,
+    /// Whether the topic makes every request urgent (`access_to_care`).
     pub urgent: bool,
+    /// Index into [`Ruleset::categories`] for topics the mailbox does not take.
     pub out_of_scope: Option<usize>,
 }
 
-/// Where an out-of-scope question goes instead.
+/// Where an out-of-scope question goes instead (SPEC §3).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Category {
+    /// The verdict's `out_of_scope.category`, e.g. `commission`.
     pub code: String,
+    /// An address to write to instead; `None` where the seed names none.
     pub contact: Option<String>,
+    /// The sentence agents read.
     pub guidance: String,
 }
 
+/// Service-level targets (SPEC §6), in business days.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SlaTargets {
+    /// The first answer is due after this many business days (3: the seed's 72 hours).
     pub respond_business_days: u32,
+    /// An agent update is due every this many business days after the receipt (5).
     pub follow_up_business_days: u32,
 }
 
+/// A peak season whose receipts get other targets.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Season {
+    pub name: String,
+    /// (month, day), inclusive.
     pub from: (u32, u32),
+    /// (month, day), inclusive; before `from` for a season across the year end.
     pub to: (u32, u32),
     pub targets: SlaTargets,
 }
 
 /// Every policy value the rules apply; see `ruleset/default.toml`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Ruleset {
     pub(crate) file: RulesetFile,
     pub(crate) zone: Tz,
@@ -115,7 +157,11 @@ impl Ruleset {
         })
     }
 
-    /// Reads a replacement ruleset; errors name the line to fix.
+    /// Reads a replacement ruleset (the format of `ruleset/default.toml`).
+    ///
+    /// # Errors
+    /// [`RulesetError::Syntax`] for text that is not the ruleset's TOML shape,
+    /// [`RulesetError::Invalid`] for a value that breaks a rule; both name the line.
     #[cfg(feature = "toml")]
     pub fn from_toml(text: &str) -> Result<Ruleset, RulesetError> {
         let file: RulesetFile = toml::from_str(text).map_err(|e| {
@@ -132,6 +178,7 @@ impl Ruleset {
         Ruleset::compile(file, Some(text))
     }
 
+    /// The `version` every verdict reports, e.g. `2026.11.1`.
     pub fn version(&self) -> &str {
         &self.file.version.0
     }
@@ -141,31 +188,38 @@ impl Ruleset {
         &self.file.mailbox.0
     }
 
+    /// The mailbox's name as agents know it (`Agent Retail Service Ops. Support`).
     pub fn mailbox_name(&self) -> &str {
         &self.file.mailbox_name.0
     }
 
+    /// The business time zone (SPEC §6).
     pub fn time_zone(&self) -> Tz {
         self.zone
     }
 
+    /// The plans, in the ruleset's order (the order forms offer them).
     pub fn lines_of_business(&self) -> &[LineOfBusiness] {
         &self.lines
     }
 
+    /// The topics, in the ruleset's order (the order forms offer them).
     pub fn topics(&self) -> &[Topic] {
         &self.topics
     }
 
+    /// The out-of-scope categories that plans and topics point into.
     pub fn categories(&self) -> &[Category] {
         &self.categories
     }
 
+    /// The targets outside peak seasons.
     pub fn sla(&self) -> SlaTargets {
         self.sla
     }
 
-    /// The length limits of a field, in characters. Fields without a length rule get 0..=0.
+    /// The length limits of a field, in characters (Unicode scalar values, after
+    /// normalisation). Fields without a length rule get 0..=0.
     pub fn limit(&self, field: Field) -> Limit {
         let l = &self.file.limits;
         match field {
@@ -187,232 +241,24 @@ impl Ruleset {
         &self.acknowledgement_text
     }
 
+    /// What the acknowledgement's subject starts with (`Received: `).
     pub fn acknowledgement_subject_prefix(&self) -> &str {
         &self.file.acknowledgement.subject_prefix
     }
 
+    /// The plan with this code.
     pub fn line_of_business(&self, code: &str) -> Option<&LineOfBusiness> {
         self.lines.iter().find(|l| l.code == code)
     }
 
+    /// The topic with this code.
     pub fn topic(&self, code: &str) -> Option<&Topic> {
         self.topics.iter().find(|t| t.code == code)
     }
 
-    fn compile(file: RulesetFile, text: Option<&str>) -> Result<Ruleset, RulesetError> {
-        let fail = |place: Place, message: String| RulesetError::Invalid {
-            place: place.describe(text),
-            message,
-        };
-
-        let zone: Tz = if SUPPORTED_ZONES.contains(&file.time_zone.0.as_str()) {
-            file.time_zone.0.parse().ok()
-        } else {
-            None
-        }
-        .ok_or_else(|| {
-            fail(
-                Place::key("", "time_zone"),
-                format!(
-                    "time zone `{}` is not supported; use one of {}",
-                    file.time_zone.0,
-                    SUPPORTED_ZONES.join(", ")
-                ),
-            )
-        })?;
-
-        for (name, limit) in [
-            ("agent_name", file.limits.agent_name),
-            ("agent_san", file.limits.agent_san),
-            ("agent_email", file.limits.agent_email),
-            ("member_id", file.limits.member_id),
-            ("member_name", file.limits.member_name),
-            ("reference_number", file.limits.reference_number),
-            ("summary", file.limits.summary),
-        ] {
-            if limit.min > limit.max {
-                return Err(fail(
-                    Place::key("limits", name),
-                    format!("min ({}) is larger than max ({})", limit.min, limit.max),
-                ));
-            }
-        }
-
-        let mut categories = Vec::new();
-        for (i, entry) in file.out_of_scope.iter().enumerate() {
-            if categories
-                .iter()
-                .any(|c: &Category| c.code == entry.category.0)
-            {
-                return Err(fail(
-                    Place::item("out_of_scope", i, "category"),
-                    format!("category `{}` is listed twice", entry.category.0),
-                ));
-            }
-            categories.push(Category {
-                code: entry.category.0.clone(),
-                contact: entry.contact.as_ref().map(|c| c.0.clone()),
-                guidance: entry.guidance.0.clone(),
-            });
-        }
-        let category_index = |code: &model::Code, place: Place| {
-            categories
-                .iter()
-                .position(|c| c.code == code.0)
-                .ok_or_else(|| {
-                    fail(
-                        place,
-                        format!(
-                            "out_of_scope = `{}` names no `[[out_of_scope]]` category",
-                            code.0
-                        ),
-                    )
-                })
-        };
-
-        let mut lines = Vec::new();
-        for (i, entry) in file.lines_of_business.iter().enumerate() {
-            let place = Place::item("lines_of_business", i, "code");
-            if lines
-                .iter()
-                .any(|l: &LineOfBusiness| l.code == entry.code.0)
-            {
-                return Err(fail(
-                    place,
-                    format!("plan `{}` is listed twice", entry.code.0),
-                ));
-            }
-            let out_of_scope = match &entry.out_of_scope {
-                Some(code) => Some(category_index(
-                    code,
-                    Place::item("lines_of_business", i, "out_of_scope"),
-                )?),
-                None => None,
-            };
-            let in_scope_complete = entry.subject_label.is_some() && entry.call_center.is_some();
-            if out_of_scope.is_none() && !in_scope_complete {
-                return Err(fail(
-                    place,
-                    format!(
-                        "plan `{}` needs `subject_label` and `call_center`, or `out_of_scope`",
-                        entry.code.0
-                    ),
-                ));
-            }
-            lines.push(LineOfBusiness {
-                code: entry.code.0.clone(),
-                label: entry.label.0.clone(),
-                subject_label: entry.subject_label.as_ref().map(|s| s.0.clone()),
-                call_center: entry.call_center.as_ref().map(|s| s.0.clone()),
-                out_of_scope,
-            });
-        }
-
-        let mut topics = Vec::new();
-        for (i, entry) in file.topics.iter().enumerate() {
-            if topics.iter().any(|t: &Topic| t.code == entry.code.0) {
-                return Err(fail(
-                    Place::item("topics", i, "code"),
-                    format!("topic `{}` is listed twice", entry.code.0),
-                ));
-            }
-            let out_of_scope = match &entry.out_of_scope {
-                Some(code) => Some(category_index(
-                    code,
-                    Place::item("topics", i, "out_of_scope"),
-                )?),
-                None => None,
-            };
-            topics.push(Topic {
-                code: entry.code.0.clone(),
-                label: entry.label.0.clone(),
-                urgent: entry.urgent,
-                out_of_scope,
-            });
-        }
-
-        let mut phrases = Vec::new();
-        for (i, entry) in file.lines_of_business.iter().enumerate() {
-            phrases.extend(entry.names.iter().map(|p| (p.0.as_str(), Tag::Plan(i))));
-        }
-        for (i, entry) in file.out_of_scope.iter().enumerate() {
-            phrases.extend(
-                entry
-                    .words
-                    .iter()
-                    .map(|p| (p.0.as_str(), Tag::OutOfScope(i))),
-            );
-        }
-        phrases.extend(
-            file.urgency
-                .words
-                .iter()
-                .map(|p| (p.0.as_str(), Tag::Urgent)),
-        );
-        phrases.extend(
-            file.urgency
-                .not_urgent
-                .iter()
-                .map(|p| (p.0.as_str(), Tag::NotUrgent)),
-        );
-        let words = WordMatcher::new(&phrases)
-            .map_err(|message| fail(Place::key("urgency", "words"), message))?;
-
-        let holidays = HolidayCalendar::new(&file.holidays).map_err(|(index, message)| {
-            let place = match index {
-                Some(i) => Place::item("holidays.rules", i, "name"),
-                None => Place::key("holidays", "add"),
-            };
-            fail(place, message)
-        })?;
-
-        let days_ok = |n: u32| (1..=260).contains(&n);
-        if !days_ok(file.sla.respond_business_days) || !days_ok(file.sla.follow_up_business_days) {
-            return Err(fail(
-                Place::key("sla", "respond_business_days"),
-                "business-day targets must be between 1 and 260".into(),
-            ));
-        }
-        let mut seasons = Vec::new();
-        for (i, s) in file.sla.seasons.iter().enumerate() {
-            if !days_ok(s.respond_business_days) || !days_ok(s.follow_up_business_days) {
-                return Err(fail(
-                    Place::item("sla.seasons", i, "name"),
-                    "business-day targets must be between 1 and 260".into(),
-                ));
-            }
-            let month_day = |m: &model::MonthDay| match model::parse_numbers(&m.0, 2).as_deref() {
-                Some([m, d]) => (*m as u32, *d as u32),
-                _ => (1, 1),
-            };
-            seasons.push(Season {
-                from: month_day(&s.from),
-                to: month_day(&s.to),
-                targets: SlaTargets {
-                    respond_business_days: s.respond_business_days,
-                    follow_up_business_days: s.follow_up_business_days,
-                },
-            });
-        }
-
-        let acknowledgement_text = fill_call_centers(&file.acknowledgement.text.0, &lines)
-            .map_err(|message| fail(Place::key("acknowledgement", "text"), message))?;
-
-        Ok(Ruleset {
-            zone,
-            lines,
-            topics,
-            categories,
-            words,
-            holidays,
-            sla: SlaTargets {
-                respond_business_days: file.sla.respond_business_days,
-                follow_up_business_days: file.sla.follow_up_business_days,
-            },
-            seasons,
-            acknowledgement_text,
-            file,
-        })
+    /// The names of the holiday rules, in the ruleset's order (`New Year's Day`, …).
+    pub fn holiday_names(&self) -> impl Iterator<Item = &str> {
+        self.file.holidays.rules.iter().map(|r| r.name.0.as_str())
     }
 
     /// The targets for a receipt on this local month and day (a peak season may change them).
@@ -431,98 +277,22 @@ impl Ruleset {
     }
 }
 
-/// Replaces `{call_center.<plan>}` with that plan's number.
-fn fill_call_centers(template: &str, lines: &[LineOfBusiness]) -> Result<String, String> {
-    let mut out = String::with_capacity(template.len());
-    let mut rest = template;
-    while let Some(start) = rest.find('{') {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 1..];
-        let end = after
-            .find('}')
-            .ok_or_else(|| "a `{` has no closing `}`".to_string())?;
-        let name = &after[..end];
-        let plan = name.strip_prefix("call_center.").ok_or_else(|| {
-            format!("`{{{name}}}` is not a placeholder; only {{call_center.<plan>}} is")
-        })?;
-        let number = lines
-            .iter()
-            .find(|l| l.code == plan)
-            .and_then(|l| l.call_center.as_deref())
-            .ok_or_else(|| format!("`{{{name}}}`: plan `{plan}` has no call_center"))?;
-        out.push_str(number);
-        rest = &after[end + 1..];
-    }
-    out.push_str(rest);
-    Ok(out)
-}
-
-/// Where in the file a problem is, found again in the text to name its line.
-struct Place {
-    table: &'static str,
-    index: Option<usize>,
-    key: &'static str,
-}
-
-impl Place {
-    fn key(table: &'static str, key: &'static str) -> Place {
-        Place {
-            table,
-            index: None,
-            key,
-        }
-    }
-
-    fn item(table: &'static str, index: usize, key: &'static str) -> Place {
-        Place {
-            table,
-            index: Some(index),
-            key,
-        }
-    }
-
-    fn describe(&self, text: Option<&str>) -> String {
-        let path = match (self.table, self.index) {
-            ("", _) => self.key.to_string(),
-            (table, Some(i)) => format!("[[{table}]] #{} `{}`", i + 1, self.key),
-            (table, None) => format!("[{table}] `{}`", self.key),
-        };
-        match text.and_then(|t| self.line_in(t)) {
-            Some(line) => format!("line {line} ({path})"),
-            None => path,
-        }
-    }
-
-    fn line_in(&self, text: &str) -> Option<usize> {
-        let lines: Vec<&str> = text.lines().map(str::trim).collect();
-        let section_start = match (self.table, self.index) {
-            ("", _) => 0,
-            (table, Some(i)) => {
-                let header = format!("[[{table}]]");
-                lines
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, l)| **l == header)
-                    .nth(i)?
-                    .0
-            }
-            (table, None) => {
-                let header = format!("[{table}]");
-                lines.iter().position(|l| *l == header)?
-            }
-        };
-        let key_line = lines
-            .iter()
-            .enumerate()
-            .skip(section_start)
-            .take_while(|(n, l)| *n == section_start || !l.starts_with('['))
-            .find(|(_, l)| {
-                l.strip_prefix(self.key)
-                    .is_some_and(|r| r.trim_start().starts_with('='))
-            })
-            .map(|(n, _)| n);
-        Some(key_line.unwrap_or(section_start) + 1)
-    }
+/// `tel:` URIs take the global number's digits; rulesets write numbers the way people read
+/// them. A number starting with `+` carries its country code; any other must be a North
+/// American one (10 digits, or 11 starting with 1), as the seed's are.
+pub(crate) fn tel_uri(number: &str) -> Option<String> {
+    let punctuation_ok = number
+        .chars()
+        .enumerate()
+        .all(|(i, c)| c.is_ascii_digit() || " -.()".contains(c) || (c == '+' && i == 0));
+    let digits: String = number.chars().filter(char::is_ascii_digit).collect();
+    let global = match (number.starts_with('+'), digits.len()) {
+        (true, 8..=15) => digits,
+        (false, 10) => format!("1{digits}"),
+        (false, 11) if digits.starts_with('1') => digits,
+        _ => return None,
+    };
+    punctuation_ok.then(|| format!("tel:+{global}"))
 }
 
 #[cfg(feature = "toml")]
@@ -531,4 +301,28 @@ fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tel_uri;
+
+    #[test]
+    fn tel_uris_are_global_numbers_in_digits() {
+        assert_eq!(
+            tel_uri("1-800-457-4708").as_deref(),
+            Some("tel:+18004574708")
+        );
+        assert_eq!(
+            tel_uri("(800) 457-4708").as_deref(),
+            Some("tel:+18004574708")
+        );
+        assert_eq!(
+            tel_uri("+44 20 7946 0958").as_deref(),
+            Some("tel:+442079460958")
+        );
+        for not_a_number in ["", "457-4708", "2-800-457-4708", "1-800-CALL-NOW", "+1 800"] {
+            assert_eq!(tel_uri(not_a_number), None, "{not_a_number}");
+        }
+    }
 }

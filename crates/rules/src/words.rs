@@ -26,7 +26,7 @@ pub(crate) enum Tag {
     NotUrgent,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct WordMatcher {
     /// Lowercase phrases in ruleset order (the order breaks ties between equal starts).
     phrases: Vec<(String, Tag)>,
@@ -261,7 +261,7 @@ fn fold_white_space(text: &str) -> Cow<'_, str> {
     if !needs_folding {
         return Cow::Borrowed(text);
     }
-    Cow::Owned(crate::request::collapse_white_space(text))
+    Cow::Owned(crate::text::collapse_white_space(text))
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 mod common;
 
 use common::valid;
-use rsos_rules::{assess, emails, EmailKind, Request, Ruleset, Stamp};
+use rsos_rules::{assess, dispatch, emails, BusinessClock, EmailKind, Request, Ruleset, Stamp};
 
 const SEED_AUTOMATIC_RESPONSE: &str = "Thank you for using the Agent Retail Service Ops. Support mailbox. Your email has been received and will be worked by one of our Customer Care Specialists. Once your issue has been worked, you will receive an email regarding your issue within 72 business hours. Follow-ups on your member issue will be received every five business days thereafter until the issue is resolved.  Please do not alter the subject line of any emails received from Agent Retail Service Ops. Support.  By not altering the subject line, it will route your issue to the correct representative working your issue and allow us to resolve your issue in a timely manner.  Access to care and critical time sensitive issues needing immediate attention should be called in to Customer Service.  Our Customer Care Specialists will provide you with real time guidance and solution.   Our Call Center phone number for Individual is 1-800-833-6917 and Medicare is 1-800-457-4708. Thank you.";
 
@@ -124,4 +124,61 @@ fn stamps_show_times_in_the_business_zone() {
     assert_eq!(stamp.received, "Monday, March 15, 2027, 10:00 AM EDT");
     assert_eq!(stamp.respond_by, "Thursday, March 18, 2027, 10:00 AM EDT");
     assert_eq!(stamp.tracking_id, "RSOS-20270315-0000001A");
+}
+
+#[test]
+fn dispatch_is_service_times_then_stamp_then_emails() {
+    let ruleset = Ruleset::builtin();
+    let received = chrono::DateTime::parse_from_rfc3339("2027-03-15T14:00:00Z")
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .unwrap_or_default();
+    let assessment = assess(&valid(), ruleset);
+    let sent = dispatch(
+        &assessment,
+        ruleset,
+        "mailbox@example.org",
+        "RSOS-20270315-0000001A",
+        received,
+    );
+    let times = BusinessClock::new(ruleset).service_times(received, 1);
+    assert_eq!(sent.times, times);
+    assert_eq!(sent.times.follow_ups.len(), 1);
+    assert_eq!(
+        sent.stamp,
+        Stamp::new("RSOS-20270315-0000001A".into(), &times)
+    );
+    assert_eq!(
+        sent.stamp.next_follow_up,
+        "Monday, March 22, 2027, 10:00 AM EDT"
+    );
+    assert_eq!(
+        sent.emails,
+        emails(&assessment, ruleset, "mailbox@example.org", &sent.stamp)
+    );
+    assert_eq!(sent.emails[0].to, "mailbox@example.org");
+}
+
+#[test]
+fn dispatch_of_a_request_that_needs_changes_sends_nothing() {
+    let mut r = valid();
+    r.member_id.clear();
+    let ruleset = Ruleset::builtin();
+    let sent = dispatch(
+        &assess(&r, ruleset),
+        ruleset,
+        ruleset.mailbox(),
+        "RSOS-X",
+        chrono::DateTime::UNIX_EPOCH,
+    );
+    assert!(sent.emails.is_empty());
+}
+
+#[test]
+fn an_internationalised_domain_is_written_to_in_its_ascii_form() {
+    let mut r = valid();
+    r.agent_email = "dana@agency.\u{440}\u{444}".into();
+    let list = render(&r);
+    assert_eq!(list[0].reply_to.as_deref(), Some("dana@agency.xn--p1ai"));
+    assert_eq!(list[1].to, "dana@agency.xn--p1ai");
+    assert!(list[0].text.contains("Agent email: dana@agency.xn--p1ai"));
 }

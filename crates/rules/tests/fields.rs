@@ -133,6 +133,67 @@ fn agent_email_must_be_a_mailbox_address() {
     }
 }
 
+/// Issue 9: internationalised domains. A top-level label in ASCII form is valid; a domain
+/// typed in another script is accepted and sent to in its ASCII form.
+#[test]
+fn agent_email_accepts_internationalised_domains() {
+    for (typed, sent) in [
+        (
+            "dana.whitfield@agency.xn--p1ai",
+            "dana.whitfield@agency.xn--p1ai",
+        ),
+        (
+            "dana.whitfield@agency.XN--P1AI",
+            "dana.whitfield@agency.XN--P1AI",
+        ),
+        ("dana@agency.\u{440}\u{444}", "dana@agency.xn--p1ai"),
+        ("dana@b\u{FC}cher.de", "dana@xn--bcher-kva.de"),
+        ("dana@B\u{FC}cher.DE", "dana@xn--bcher-kva.de"),
+        ("dana@bu\u{308}cher.de", "dana@xn--bcher-kva.de"), // decomposed: NFC first
+        ("dana@m\u{FC}nchen\u{3002}de", "dana@xn--mnchen-3ya.de"), // ideographic full stop
+        (
+            "dana@\u{4F8B}\u{3048}.\u{30C6}\u{30B9}\u{30C8}",
+            "dana@xn--r8jz45g.xn--zckzah",
+        ),
+    ] {
+        assert_eq!(code_for(Field::AgentEmail, typed), None, "{typed}");
+        assert_eq!(normalise(Field::AgentEmail, typed), sent, "{typed}");
+    }
+}
+
+#[test]
+fn agent_email_refuses_what_no_domain_label_can_hold_with_a_sentence_for_it() {
+    for bad in [
+        "dana@\u{410}\u{413}\u{415}\u{41D}\u{422}.\u{420}\u{424}", // capitals in another script
+        "dana@\u{1F4A9}.la",                                       // an emoji
+        "dana@-b\u{FC}cher.de",                                    // a hyphen at an end
+        "dana@b\u{FC}cher-.de",
+        "dana@ab--\u{FC}.de", // `--` in the third and fourth places
+        "dana@agency.xn--",
+        "dana@xn--.com",
+    ] {
+        assert_eq!(
+            code_for(Field::AgentEmail, bad),
+            Some(InvalidEmail),
+            "{bad}"
+        );
+    }
+    let v = with(
+        Field::AgentEmail,
+        "dana@\u{410}\u{413}\u{415}\u{41D}\u{422}.\u{420}\u{424}",
+    );
+    let message = v.error_for(Field::AgentEmail).map(|e| e.message.as_str());
+    assert!(
+        message.is_some_and(|m| m.contains("lowercase") && m.contains("xn--")),
+        "{message:?}"
+    );
+    // A mailbox name in another script (SMTPUTF8) is not accepted: agents' mail is ASCII.
+    assert_eq!(
+        code_for(Field::AgentEmail, "jos\u{E9}@agency.com"),
+        Some(InvalidEmail)
+    );
+}
+
 #[test]
 fn agent_email_over_254_characters_is_too_long() {
     let long = format!("{}@{}.com", "a".repeat(60), "b".repeat(200));
@@ -211,6 +272,138 @@ fn member_names_allow_letters_of_any_script_and_name_punctuation() {
     ] {
         assert_eq!(code_for(Field::MemberFirstName, good), None, "{good}");
         assert_eq!(code_for(Field::MemberLastName, good), None, "{good}");
+    }
+}
+
+/// Issue 9: a name is letters plus the marks (general category M) that belong to them, in
+/// every script. Thai tone marks and the Thai thanthakhat were refused by the old hand-kept
+/// list of mark blocks.
+#[test]
+fn member_names_take_the_marks_of_every_script() {
+    for good in [
+        "แก้ว",                  // Thai: tone mark U+0E49
+        "สมศักดิ์",                // Thai: thanthakhat U+0E4C
+        "ສົມພອນ",                // Lao: vowel sign U+0EBB
+        "မောင်",                 // Myanmar: asat U+103A
+        "សុខា",                  // Khmer
+        "שָׁלוֹם",                 // Hebrew points
+        "محمّد",                 // Arabic shadda
+        "Nguye\u{302}\u{303}n", // Vietnamese, decomposed
+        "ʻIolani",              // Hawaiian ʻokina: a letter, kept
+    ] {
+        assert_eq!(code_for(Field::MemberFirstName, good), None, "{good}");
+    }
+}
+
+/// Issue 9: punctuation other scripts write inside names is kept as typed.
+#[test]
+fn member_names_keep_the_name_punctuation_of_other_scripts() {
+    for good in [
+        "བཀྲ་ཤིས",          // Tibetan tsheg U+0F0B
+        "Gal·la",         // Catalan middle dot U+00B7
+        "ジョン・ポール", // katakana middle dot U+30FB
+        "ג׳ורג׳",         // Hebrew geresh U+05F3
+    ] {
+        assert_eq!(code_for(Field::MemberLastName, good), None, "{good}");
+        assert_eq!(
+            normalise(Field::MemberLastName, good),
+            good,
+            "kept as typed"
+        );
+    }
+}
+
+/// Issue 9: apostrophe, hyphen and full-stop look-alikes are folded to `'`, `-` and `.`, so
+/// the subject line is the same however the name was typed.
+#[test]
+fn member_name_look_alikes_fold_to_one_form() {
+    for typed in [
+        "O\u{2018}Brien", // ‘ some phone keyboards
+        "O\u{2019}Brien", // ’ word processors, iOS smart punctuation
+        "O\u{201B}Brien", // ‛
+        "O\u{02BC}Brien", // ʼ modifier letter apostrophe
+        "O\u{FF07}Brien", // ＇ fullwidth (Japanese and Chinese input methods)
+        "O\u{2032}Brien", // ′ prime
+        "O\u{00B4}Brien", // ´ acute accent key
+        "O`Brien",        // grave accent key
+    ] {
+        assert_eq!(
+            normalise(Field::MemberLastName, typed),
+            "O'Brien",
+            "{typed}"
+        );
+        let mut request = valid();
+        request.member_last_name = typed.into();
+        assert_eq!(
+            verdict_of(&request).subject.as_deref(),
+            Some("O'Brien, John Medicare"),
+            "{typed}"
+        );
+    }
+    for typed in [
+        "Smith\u{2010}Jones",
+        "Smith\u{2011}Jones",
+        "Smith\u{FF0D}Jones",
+    ] {
+        assert_eq!(
+            normalise(Field::MemberLastName, typed),
+            "Smith-Jones",
+            "{typed}"
+        );
+    }
+    assert_eq!(
+        normalise(Field::MemberFirstName, "St\u{FF0E} John"),
+        "St. John"
+    );
+    // Only member names are folded: other fields keep what the agent typed.
+    assert_eq!(
+        normalise(Field::AgentName, "Pat O\u{2019}Brien"),
+        "Pat O\u{2019}Brien"
+    );
+}
+
+/// Issue 9: the same name typed composed or decomposed gives the same subject line (NFC).
+#[test]
+fn composed_and_decomposed_names_give_the_same_subject() {
+    let mut composed = valid();
+    composed.member_first_name = "Jos\u{E9}".into();
+    composed.member_last_name = "Nguy\u{1EC5}n".into();
+    let mut decomposed = valid();
+    decomposed.member_first_name = "Jose\u{301}".into();
+    decomposed.member_last_name = "Nguye\u{302}\u{303}n".into();
+    let subject = verdict_of(&composed).subject;
+    assert_eq!(
+        subject.as_deref(),
+        Some("Nguy\u{1EC5}n, Jos\u{E9} Medicare")
+    );
+    assert_eq!(verdict_of(&decomposed).subject, subject);
+}
+
+#[test]
+fn every_text_field_is_composed_and_lengths_count_the_composed_text() {
+    assert_eq!(normalise(Field::Summary, "cafe\u{301}"), "caf\u{E9}");
+    assert_eq!(normalise(Field::AgentName, "Rene\u{301}e"), "Ren\u{E9}e");
+    // 60 decomposed é are 120 scalar values as typed, 60 once composed.
+    assert_eq!(
+        code_for(Field::MemberFirstName, &"e\u{301}".repeat(60)),
+        None
+    );
+}
+
+#[test]
+fn member_names_refuse_symbols_and_emoji() {
+    for bad in [
+        "Smith\u{2122}",
+        "\u{1F600}",
+        "Smith\u{00A9}",
+        "A\u{2013}B",
+        "Smith\u{00B7}\u{2022}",
+    ] {
+        assert_eq!(
+            code_for(Field::MemberLastName, bad),
+            Some(InvalidCharacters),
+            "{bad}"
+        );
     }
 }
 

@@ -180,6 +180,56 @@ fn an_urgency_word_inside_a_not_urgent_phrase_is_not_urgent() {
     assert!(summary("Member will die if not immediately treated; the claim was denied").urgent);
 }
 
+/// Issue 9, "urgency that reads like a person": negation written as a prefix, and everyday
+/// negations of the same words, are not urgent.
+#[test]
+fn negation_written_as_a_prefix_is_not_urgent() {
+    for text in [
+        "The denial letter calls the condition non-life-threatening; please review the claim.",
+        "The denial letter calls the condition non life-threatening; please review the claim.",
+        "The denial letter calls the condition NON-LIFE-THREATENING; please review the claim.",
+        "The denial letter calls it non-life threatening, so the claim went to review.",
+        "Plan says the visit was non-urgent and denied the claim for the office visit.",
+        "Plan says the transport was non-emergent and denied the claim for it.",
+        "Plan says the visit was nonurgent and denied the claim for the office visit.",
+        "The lab result was marked non-critical, but the claim for it was denied.",
+        "There is no emergency; the claim for the March visit shows the wrong code.",
+        "The issue is no longer urgent but the claim still shows the wrong code.",
+    ] {
+        let v = summary(text);
+        assert!(!v.urgent, "{text}: {:?}", v.warnings);
+        assert_eq!(v.call_center, None, "{text}");
+    }
+}
+
+#[test]
+fn every_not_urgent_phrase_takes_the_urgency_out_of_its_words() {
+    let phrases = not_urgent_phrases();
+    assert!(phrases.len() >= 15, "{phrases:?}");
+    for phrase in phrases {
+        let v = summary(&format!(
+            "The letter calls the member's condition {phrase}; please review the claim."
+        ));
+        assert!(!v.urgent, "{phrase}: {:?}", v.warnings);
+    }
+}
+
+#[test]
+fn a_negated_urgency_word_does_not_calm_another_one() {
+    assert!(
+        summary("The letter says non-life-threatening, but she is in the hospital now.").urgent
+    );
+    assert!(
+        summary("Not critical per the plan, yet the member will die if not immediately treated.")
+            .urgent
+    );
+    // A negation that is not one of the listed phrases does not calm.
+    assert!(
+        summary("The member is not in a life-threatening state only because of dialysis").urgent
+    );
+    assert!(summary("The member has no insulin left and the pharmacy refuses the refill").urgent);
+}
+
 #[test]
 fn urgent_warning_names_the_call_center_number() {
     let v = summary("Member is in the hospital and the claim was denied today.");
@@ -355,6 +405,19 @@ fn list_in(text: &str, header: &str) -> Vec<String> {
         .map(|i| words_at + i)
         .unwrap_or(words_at);
     text[words_at..end]
+        .split(',')
+        .filter_map(|w| {
+            let w = w.trim().trim_matches('"');
+            (!w.is_empty()).then(|| w.to_string())
+        })
+        .collect()
+}
+
+fn not_urgent_phrases() -> Vec<String> {
+    let text = rsos_rules::DEFAULT_RULESET_TOML;
+    let start = text.find("not_urgent = [").map_or(text.len(), |i| i + 14);
+    let end = text[start..].find(']').map_or(start, |i| start + i);
+    text[start..end]
         .split(',')
         .filter_map(|w| {
             let w = w.trim().trim_matches('"');

@@ -85,6 +85,48 @@ async fn shared_vectors_get_the_same_verdict_over_http_as_from_the_cli() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shared_raw_bodies_get_the_same_verdict_or_sentence_over_http_as_from_the_cli() {
+    let mail = MailServer::start().await;
+    let host = host(&mail).await;
+    let dir = root().join("tests/vectors/bodies");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    assert!(
+        !files.is_empty(),
+        "expected raw bodies in {}",
+        dir.display()
+    );
+    for (i, file) in files.iter().enumerate() {
+        let vector: Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
+        let name = vector["name"].as_str().unwrap_or("?").to_owned();
+        let body = vector["body"].as_str().unwrap().as_bytes().to_vec();
+        let key = format!("body-{i}");
+        let reply = post(
+            host.addr,
+            "/api/requests",
+            &[
+                ("Content-Type", "application/json"),
+                ("Idempotency-Key", &key),
+            ],
+            &body,
+        )
+        .await;
+        if let Some(sentence) = vector["error"].as_str() {
+            assert_eq!(reply.status, 400, "{name}: {}", reply.text());
+            assert_eq!(reply.json()["error"], sentence, "{name}");
+        } else {
+            let raw: Value = serde_json::from_str(&raw_verdict(&reply)).unwrap();
+            assert_eq!(raw, vector["verdict"], "{name}: {}", reply.text());
+        }
+    }
+    host.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn out_of_scope_request_gets_guidance_and_nothing_reaches_the_mailbox() {
     let mail = MailServer::start().await;
     let host = host(&mail).await;
