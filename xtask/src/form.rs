@@ -5,6 +5,15 @@
 //! `wasm-opt -Oz`. No trunk or wasm-pack: cargo, `wasm-bindgen` (the exact version in
 //! Cargo.lock) and binaryen's `wasm-opt` (from npm; Debian's is too old).
 //!
+//! The shipped build rebuilds the standard library with the form (`-Zbuild-std`) so that
+//! panics abort on the spot (`-Cpanic=immediate-abort`): no panic messages, no formatting
+//! and no unwinding paths are left in the WASM, about 13 KB gzip of the download. Both flags
+//! are unstable, so the pinned stable toolchain is told to accept them with
+//! `RUSTC_BOOTSTRAP=1` (as the fuzz build already does) and needs the `rust-src` component,
+//! which `cargo xtask setup` installs. Only this one artefact is built that way; every test
+//! and every other crate builds on plain stable. `cargo xtask build-form --stable` is the
+//! fallback for a toolchain without `rust-src` or when a Rust release breaks the flags.
+//!
 //! `test` runs the form's WASM tests in headless Chromium (wasm-bindgen-test, including the
 //! shared `tests/vectors`) and then the end-to-end tests in `tests/e2e` (playwright-core
 //! driving Debian's Chromium). The e2e tests target `RSOS_E2E_BASE_URL` when it is set (the
@@ -17,21 +26,46 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 
-use crate::shell::{cargo, locked_version, root, run, target_dir};
+use crate::shell::{cargo_command, locked_version, root, run, target_dir};
 
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const BINARYEN_VERSION: u32 = 132;
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
-pub fn build() -> Result<PathBuf> {
+/// How the form's WASM is compiled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Toolchain {
+    /// The shipped build: std rebuilt with `panic=immediate-abort` (see the module docs).
+    BuildStd,
+    /// Plain stable cargo: the fallback, ~13 KB gzip larger.
+    Stable,
+}
+
+impl Toolchain {
+    /// `--stable` selects the fallback; anything else is refused.
+    pub fn from_args(args: &[String]) -> Result<Toolchain> {
+        match args {
+            [] => Ok(Toolchain::BuildStd),
+            [flag] if flag == "--stable" => Ok(Toolchain::Stable),
+            _ => bail!("usage: cargo xtask build-form [--stable]"),
+        }
+    }
+}
+
+/// Flags of the shipped build. `immediate-abort` became a panic strategy in Rust 1.95; the
+/// older `panic_immediate_abort` std feature now stops the build.
+const IMMEDIATE_ABORT_RUSTFLAGS: &str = "-Zunstable-options -Cpanic=immediate-abort";
+
+pub fn build(toolchain: Toolchain) -> Result<PathBuf> {
     let started = Instant::now();
     let root = root();
     let target = target_dir();
     let bindgen = wasm_bindgen_tool("wasm-bindgen")?;
     let wasm_opt = wasm_opt_tool()?;
 
-    cargo(&[
+    let mut compile = cargo_command();
+    compile.args([
         "build",
         "--profile",
         "form",
@@ -39,7 +73,15 @@ pub fn build() -> Result<PathBuf> {
         WASM_TARGET,
         "-p",
         "rsos-form",
-    ])?;
+    ]);
+    if toolchain == Toolchain::BuildStd {
+        need_rust_src()?;
+        compile
+            .arg("-Zbuild-std=std,panic_abort")
+            .env("RUSTC_BOOTSTRAP", "1")
+            .env("RUSTFLAGS", IMMEDIATE_ABORT_RUSTFLAGS);
+    }
+    run(&mut compile)?;
     let compiled = target.join(WASM_TARGET).join("form").join("rsos_form.wasm");
 
     let staging = target.join("form-bindgen");
@@ -87,7 +129,7 @@ pub fn build() -> Result<PathBuf> {
 
     report_sizes(&dist, &compiled, &staging.join("rsos_form_bg.wasm"))?;
     println!(
-        "form: built {} in {:.1} s",
+        "form: built {} ({toolchain:?}) in {:.1} s",
         dist.display(),
         started.elapsed().as_secs_f64()
     );
@@ -99,7 +141,7 @@ pub fn test() -> Result<()> {
     let runner = wasm_bindgen_tool("wasm-bindgen-test-runner")?;
     let chromedriver = chromedriver()?;
     // wasm-bindgen-test: the form's unit tests and the shared vectors, in headless Chromium.
-    run(crate::shell::cargo_command()
+    run(cargo_command()
         .args(["test", "--target", WASM_TARGET, "-p", "rsos-form"])
         .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", &runner)
         .env("CHROMEDRIVER", &chromedriver)
@@ -112,7 +154,7 @@ pub fn test() -> Result<()> {
             std::env::var("WASM_BINDGEN_TEST_TIMEOUT").unwrap_or_else(|_| "180".into()),
         ))?;
 
-    let dist = build()?;
+    let dist = build(Toolchain::BuildStd)?;
     if std::env::var_os("RSOS_E2E_BASE_URL").is_some() {
         return e2e(&dist, &[]);
     }
@@ -193,6 +235,19 @@ fn wasm_opt_tool() -> Result<PathBuf> {
         );
     }
     bail!("wasm-opt (binaryen {BINARYEN_VERSION}+) not found: install it with {install}")
+}
+
+/// `-Zbuild-std` compiles std from the `rust-src` component of the active toolchain.
+fn need_rust_src() -> Result<()> {
+    let sysroot = Command::new("rustc")
+        .args(["--print", "sysroot"])
+        .output()
+        .context("cannot run rustc")?;
+    let sysroot = PathBuf::from(String::from_utf8_lossy(&sysroot.stdout).trim());
+    need_file(
+        sysroot.join("lib/rustlib/src/rust/library/std/Cargo.toml"),
+        "the `rust-src` component: `rustup component add rust-src` (or `cargo xtask setup`), or build with `cargo xtask build-form --stable`",
+    )
 }
 
 fn chromedriver() -> Result<PathBuf> {

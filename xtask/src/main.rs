@@ -25,14 +25,16 @@ fn main() -> Result<()> {
     let task = args.first().map(String::as_str).unwrap_or("help");
     match task {
         "build-edge" => edge::build().map(drop),
-        "build-form" => form::build().map(drop),
+        "build-form" => form::build(form::Toolchain::from_args(&args[1..])?).map(drop),
         "setup" => setup::for_test(),
         "bench" => bench_all(),
         "load" => load::run(&args[1..]),
         "test" => test(),
         "run" => run(&args[1..]),
         "help" | "--help" | "-h" => {
-            println!("usage: cargo xtask <run|test|bench|load|setup|build-edge|build-form>");
+            println!(
+                "usage: cargo xtask <run|test|bench|load|setup|build-edge|build-form [--stable]>"
+            );
             Ok(())
         }
         other => bail!("unknown task `{other}`: try `cargo xtask help`"),
@@ -70,7 +72,7 @@ fn test() -> Result<()> {
 fn bench_all() -> Result<()> {
     setup::for_test()?;
     bench::verdict()?;
-    let dist = form::build()?;
+    let dist = form::build(form::Toolchain::BuildStd)?;
     let sizes = shell::root().join("benchmarks/form-size");
     shell::run(
         std::process::Command::new("npm")
@@ -92,6 +94,6 @@ fn bench_all() -> Result<()> {
 
 fn run(_args: &[String]) -> Result<()> {
     setup::for_run()?;
-    form::build()?;
+    form::build(form::Toolchain::BuildStd)?;
     edge::run()
 }
