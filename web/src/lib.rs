@@ -33,6 +33,12 @@ use crate::browser::get_str;
 use crate::state::Options;
 use crate::view::{App, AppProps};
 
+// Talc instead of std's dlmalloc for wasm32: a smaller allocator for a form whose heap is a
+// few drafts and verdicts (measured in benchmarks/form-size/README.md).
+#[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 /// The custom element's tag name.
 pub const TAG: &str = "rsos-request-form";
 
