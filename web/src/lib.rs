@@ -21,6 +21,8 @@
 //! `rsos-out-of-scope` (detail: category, contact, guidance).
 
 mod browser;
+mod events;
+mod request_js;
 mod state;
 mod storage;
 mod submit;
