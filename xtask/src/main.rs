@@ -72,18 +72,7 @@ fn test() -> Result<()> {
 fn bench_all() -> Result<()> {
     setup::for_test()?;
     bench::verdict()?;
-    let dist = form::build(form::Toolchain::BuildStd)?;
-    let sizes = shell::root().join("benchmarks/form-size");
-    shell::run(
-        std::process::Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--prefix"])
-            .arg(&sizes),
-    )?;
-    shell::run(
-        std::process::Command::new("node")
-            .arg(sizes.join("build.mjs"))
-            .env("RSOS_DIST", &dist),
-    )?;
+    bench::form()?;
     let component = edge::build()?;
     shell::run(
         shell::cargo_command()
