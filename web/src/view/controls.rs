@@ -84,7 +84,7 @@ pub fn text_field(p: &TextFieldProps) -> Html {
         },
     };
     html! {
-        <div class={if p.error.is_some() { "field has-error" } else { "field" }}>
+        <div class="field">
             <label for={id.clone()}>{field.label()}
                 if !required { <span class="optional">{" (optional)"}</span> }
             </label>
@@ -124,7 +124,7 @@ pub fn choice(p: &ChoiceProps) -> Html {
         Callback::from(move |_: FocusEvent| on_blur.emit(field))
     };
     html! {
-        <div class={if p.error.is_some() { "field has-error" } else { "field" }}>
+        <div class="field">
             <label for={id.clone()}>{field.label()}</label>
             <p class="hint" id={hint_id}>{&p.hint}</p>
             if let Some(error) = &p.error {

@@ -140,7 +140,7 @@ fn drafts_nav(state: &UseReducerHandle<FormState>) -> Html {
                     .map(|l| l.label.clone()).unwrap_or_else(|| "No plan chosen".into());
                 let d2 = state.dispatcher();
                 let current = i == state.active;
-                html! { <li><button type="button" class={if current { "tab current" } else { "tab" }}
+                html! { <li><button type="button" class="tab"
                     aria-current={current.then_some("true")}
                     onclick={Callback::from(move |_| d2.dispatch(Action::SwitchDraft(i)))}>
                     {format!("Request {} of {n}: {plan}", i + 1)}</button></li> }

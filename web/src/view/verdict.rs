@@ -77,7 +77,7 @@ pub fn mixed_lines(messages: &[String], state: &UseReducerHandle<FormState>) -> 
         <section class="mixed" aria-labelledby="rsos-mixed-heading">
             <h3 id="rsos-mixed-heading">{"One plan per request"}</h3>
             { for messages.iter().map(|m| html! { <p>{m}</p> }) }
-            <div class={if error.is_some() { "check has-error" } else { "check" }}>
+            <div class="check">
                 if let Some(message) = &error {
                     <p class="error-text" id={error_id.clone()}><span class="icon" aria-hidden="true">{"⚠ "}</span>{message}</p>
                 }
