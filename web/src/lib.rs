@@ -44,7 +44,8 @@ static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_all
 /// The custom element's tag name.
 pub const TAG: &str = "rsos-request-form";
 
-const CSS: &str = include_str!("../static/form.css");
+/// `static/form.css`, minified by `cargo xtask build-form` (see build.rs).
+const CSS: &str = include_str!(concat!(env!("OUT_DIR"), "/form.css"));
 
 #[wasm_bindgen(start)]
 pub fn start() {

@@ -79,8 +79,14 @@ pub fn build(toolchain: Toolchain) -> Result<PathBuf> {
     let wasm_opt = wasm_opt_tool()?;
     let esbuild = npm_tool("esbuild")?;
 
+    // The stylesheet compiled into the WASM, minified (web/build.rs reads RSOS_FORM_CSS).
+    let css = target.join("form-css/form.css");
+    run(Command::new(&esbuild)
+        .arg(root.join("web/static/form.css"))
+        .args(["--minify", "--log-level=warning"])
+        .arg(format!("--outfile={}", css.display())))?;
     let mut compile = cargo_command();
-    compile.args([
+    compile.env("RSOS_FORM_CSS", &css).args([
         "build",
         "--profile",
         "form",
