@@ -5,11 +5,11 @@
 //! - `cargo xtask test`: every test: native crates, the edge component in wasmtime, the form
 //!   in headless Chromium, end to end.
 //! - `cargo xtask bench`: the side-by-side figures in one run: verdict time (native, WASM in
-//!   Chromium, GoRules ZEN), form bytes (vs React + react-hook-form + zod), edge throughput
-//!   (wasmtime host vs a native handler).
+//!   Chromium, GoRules ZEN), form bytes and throttled start (vs React + react-hook-form +
+//!   zod), edge throughput (wasmtime host vs a native handler).
 //! - `cargo xtask load [-- --seconds 60 --agents 200]`: the edge under load with a flaky mail API.
 //! - `cargo xtask setup`: install the tools both need (run and test do it themselves).
-//! - `cargo xtask build-edge` / `cargo xtask build-form`: one artefact each.
+//! - `cargo xtask build-edge` / `cargo xtask build-form [--stable]`: one artefact each.
 
 mod bench;
 mod edge;
