@@ -8,6 +8,8 @@
 //!   Chromium, GoRules ZEN), form bytes and throttled start (vs React + react-hook-form +
 //!   zod), edge throughput (wasmtime host vs a native handler).
 //! - `cargo xtask load [-- --seconds 60 --agents 200]`: the edge under load with a flaky mail API.
+//! - `cargo xtask test-form`: only the form's tests (in Chromium, and end to end against the
+//!   real edge host).
 //! - `cargo xtask setup`: install the tools both need (run and test do it themselves).
 //! - `cargo xtask build-edge` / `cargo xtask build-form [--stable]`: one artefact each.
 
@@ -30,10 +32,11 @@ fn main() -> Result<()> {
         "bench" => bench_all(),
         "load" => load::run(&args[1..]),
         "test" => test(),
+        "test-form" => setup::for_test().and_then(|()| form::test()),
         "run" => run(&args[1..]),
         "help" | "--help" | "-h" => {
             println!(
-                "usage: cargo xtask <run|test|bench|load|setup|build-edge|build-form [--stable]>"
+                "usage: cargo xtask <run|test|test-form|bench|load|setup|build-edge|build-form [--stable]>"
             );
             Ok(())
         }
