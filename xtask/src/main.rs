@@ -7,6 +7,7 @@
 //! - `cargo xtask bench`: the side-by-side figures in one run: verdict time (native, WASM in
 //!   Chromium, GoRules ZEN), form bytes and throttled start (vs React + react-hook-form +
 //!   zod), edge throughput (wasmtime host vs a native handler).
+//! - `cargo xtask bench-form`: only the form's figures (bytes and throttled start vs React).
 //! - `cargo xtask load [-- --seconds 60 --agents 200]`: the edge under load with a flaky mail API.
 //! - `cargo xtask test-form`: only the form's tests (in Chromium, and end to end against the
 //!   real edge host).
@@ -30,13 +31,14 @@ fn main() -> Result<()> {
         "build-form" => form::build(form::Toolchain::from_args(&args[1..])?).map(drop),
         "setup" => setup::for_test(),
         "bench" => bench_all(),
+        "bench-form" => setup::for_test().and_then(|()| bench::form()),
         "load" => load::run(&args[1..]),
         "test" => test(),
         "test-form" => setup::for_test().and_then(|()| form::test()),
         "run" => run(&args[1..]),
         "help" | "--help" | "-h" => {
             println!(
-                "usage: cargo xtask <run|test|test-form|bench|load|setup|build-edge|build-form [--stable]>"
+                "usage: cargo xtask <run|test|test-form|bench|bench-form|load|setup|build-edge|build-form [--stable]>"
             );
             Ok(())
         }
