@@ -1,12 +1,17 @@
 //! Lists the shared test vectors (`tests/vectors/*.json` at the workspace root) for the
 //! in-browser vector test: a WASM test cannot read files, so they are compiled in. Only the
 //! test target includes the generated list; the shipped form never does.
+//!
+//! Also puts the form's stylesheet in `OUT_DIR`: the minified copy `cargo xtask build-form`
+//! makes with esbuild (path in `RSOS_FORM_CSS`; ~0.25 KB gzip off the WASM), else
+//! `static/form.css` as written.
 
 use std::fmt::Write as _;
 use std::path::Path;
 use std::{env, fs};
 
 fn main() {
+    stylesheet();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors");
     println!("cargo:rerun-if-changed={}", dir.display());
     let mut files: Vec<_> = fs::read_dir(&dir)
@@ -42,5 +47,21 @@ fn main() {
     let target = Path::new(&env::var("OUT_DIR").unwrap_or_else(|_| ".".into())).join("vectors.rs");
     if let Err(e) = fs::write(&target, out) {
         panic!("cannot write {}: {e}", target.display());
+    }
+}
+
+fn stylesheet() {
+    println!("cargo:rerun-if-env-changed=RSOS_FORM_CSS");
+    let source = env::var_os("RSOS_FORM_CSS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("static/form.css"));
+    println!("cargo:rerun-if-changed={}", source.display());
+    let target = Path::new(&env::var("OUT_DIR").unwrap_or_else(|_| ".".into())).join("form.css");
+    if let Err(e) = fs::copy(&source, &target) {
+        panic!(
+            "cannot copy {} to {}: {e}",
+            source.display(),
+            target.display()
+        );
     }
 }

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const distWasm = path.join(here, '../../dist');
+const distWasm = process.env.RSOS_DIST ?? path.join(here, '../../dist');
 
 await build({
   entryPoints: [path.join(here, 'src/form.jsx')],
@@ -52,10 +52,11 @@ const report = {
   rust_yew_wasm: { files: wasm, total: total(wasm) },
 };
 report.gzip_ratio_wasm_over_react = wasm.length ? +(report.rust_yew_wasm.total.gzip / report.react_rhf_zod.total.gzip).toFixed(3) : null;
+report.brotli_ratio_wasm_over_react = wasm.length ? +(report.rust_yew_wasm.total.brotli / report.react_rhf_zod.total.brotli).toFixed(3) : null;
 report.budget = '≤ 0.8 × the React gzip size';
 report.within_budget = report.gzip_ratio_wasm_over_react !== null && report.gzip_ratio_wasm_over_react <= 0.8;
 await writeFile(path.join(here, 'report.json'), JSON.stringify(report, null, 2) + '\n');
 for (const [name, { total: t }] of Object.entries({ 'React + react-hook-form + zod': report.react_rhf_zod, 'Rust + Yew + WASM': report.rust_yew_wasm })) {
   console.log(`${name.padEnd(32)} raw ${String(t.raw).padStart(8)}  gzip ${String(t.gzip).padStart(7)}  brotli ${String(t.brotli).padStart(7)}`);
 }
-console.log(`gzip ratio WASM/React: ${report.gzip_ratio_wasm_over_react} (budget ≤ 0.8: ${report.within_budget ? 'met' : 'NOT met'})`);
+console.log(`gzip ratio WASM/React: ${report.gzip_ratio_wasm_over_react} (budget ≤ 0.8: ${report.within_budget ? 'met' : 'NOT met'}); brotli ratio ${report.brotli_ratio_wasm_over_react}`);

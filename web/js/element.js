@@ -88,17 +88,22 @@ export function newIdempotencyKey() {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-export function sleep(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+export function after(ms, then) {
+  setTimeout(then, ms);
 }
 
 export function emit(host, name, detail) {
   host.dispatchEvent(new CustomEvent(name, { detail, bubbles: true, composed: true }));
 }
 
-// One POST. Resolves to {status, retryAfter, body} for every HTTP answer; rejects only when
-// no answer came (network cut, DNS, CORS, timeout): the Rust side decides what to retry.
-export async function postJson(url, idempotencyKey, embedToken, trap, body, timeoutMs) {
+// One POST. Calls `answered` once: with {status, retryAfter, body} for every HTTP answer, with
+// null when no answer came (network cut, DNS, CORS, timeout). The Rust side decides what to
+// retry.
+export function postJson(url, idempotencyKey, embedToken, trap, body, timeoutMs, answered) {
+  post(url, idempotencyKey, embedToken, trap, body, timeoutMs).then(answered, () => answered(null));
+}
+
+async function post(url, idempotencyKey, embedToken, trap, body, timeoutMs) {
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), timeoutMs);
   const headers = { 'Content-Type': 'application/json', 'Idempotency-Key': idempotencyKey };

@@ -22,11 +22,14 @@ extern "C" {
     #[wasm_bindgen(js_name = newIdempotencyKey)]
     pub fn new_idempotency_key() -> String;
 
-    pub fn sleep(ms: u32) -> js_sys::Promise;
+    /// Calls `then` once after `ms` milliseconds.
+    pub fn after(ms: u32, then: &JsValue);
 
     pub fn emit(host: &web_sys::Element, name: &str, detail: &JsValue);
 
-    #[wasm_bindgen(js_name = postJson, catch)]
+    /// One POST; calls `answered` once with `{status, retryAfter, body}`, or with `null` when
+    /// no answer came.
+    #[wasm_bindgen(js_name = postJson)]
     pub fn post_json(
         url: &str,
         idempotency_key: &str,
@@ -34,7 +37,8 @@ extern "C" {
         trap: &str,
         body: &str,
         timeout_ms: u32,
-    ) -> Result<js_sys::Promise, JsValue>;
+        answered: &JsValue,
+    );
 }
 
 /// A string property of a JS object, if it is one.

@@ -21,6 +21,8 @@
 //! `rsos-out-of-scope` (detail: category, contact, guidance).
 
 mod browser;
+mod events;
+mod request_js;
 mod state;
 mod storage;
 mod submit;
@@ -33,10 +35,17 @@ use crate::browser::get_str;
 use crate::state::Options;
 use crate::view::{App, AppProps};
 
+// Talc instead of std's dlmalloc for wasm32: a smaller allocator for a form whose heap is a
+// few drafts and verdicts (measured in benchmarks/form-size/README.md).
+#[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 /// The custom element's tag name.
 pub const TAG: &str = "rsos-request-form";
 
-const CSS: &str = include_str!("../static/form.css");
+/// `static/form.css`, minified by `cargo xtask build-form` (see build.rs).
+const CSS: &str = include_str!(concat!(env!("OUT_DIR"), "/form.css"));
 
 #[wasm_bindgen(start)]
 pub fn start() {

@@ -1,13 +1,16 @@
 //! The drafts in `sessionStorage`, so a reload or a failed network loses nothing. Session,
-//! not local, storage: member data must not outlive the tab.
+//! not local, storage: member data must not outlive the tab. Each draft is stored as the
+//! request's JS object (`request_js`) plus its idempotency `key`.
 
 use js_sys::{Array, JSON};
-use rsos_rules::{Field, Request};
 use wasm_bindgen::JsValue;
 
 use crate::browser::{get, get_str, object, session_storage};
+use crate::request_js;
 use crate::state::{Draft, Options};
 
+// Drafts saved before the request had one JS encoding named the confirmation `confirm`:
+// they load with their texts and the box unticked.
 const KEY: &str = "rsos-form:drafts:v1";
 
 /// The saved drafts and the active index; empty when nothing (readable) was saved.
@@ -24,15 +27,7 @@ pub fn load() -> (Vec<Draft>, usize) {
         .iter()
         .filter_map(|d| {
             let key = get_str(&d, "key").filter(|k| !k.is_empty())?;
-            let mut request = Request::default();
-            for field in Field::ALL {
-                if let (Some(text), Some(value)) =
-                    (request.text_mut(field), get_str(&d, field.as_str()))
-                {
-                    *text = value;
-                }
-            }
-            request.confirm_single_line_of_business = get(&d, "confirm").as_bool() == Some(true);
+            let request = request_js::from_object(&d);
             Some(Draft {
                 request,
                 key,
@@ -56,19 +51,10 @@ pub fn save(drafts: &[Draft], active: usize, options: &Options) {
     }
     let list = Array::new();
     for draft in &kept {
-        let mut entries: Vec<(&str, JsValue)> = vec![
-            ("key", JsValue::from_str(&draft.key)),
-            (
-                "confirm",
-                JsValue::from_bool(draft.request.confirm_single_line_of_business),
-            ),
-        ];
-        for field in Field::ALL {
-            if field != Field::ConfirmSingleLineOfBusiness {
-                entries.push((field.as_str(), JsValue::from_str(draft.request.text(field))));
-            }
-        }
-        list.push(&object(&entries));
+        list.push(&request_js::to_object(
+            &draft.request,
+            &[("key", JsValue::from_str(&draft.key))],
+        ));
     }
     let active = kept
         .iter()

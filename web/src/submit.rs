@@ -2,13 +2,19 @@
 //! attempt, automatic retries with backoff when no answer came or the mail service is down
 //! (the server guarantees a retry sends only what was not yet sent), and every answer turned
 //! into one reducer action.
+//!
+//! Driven by callbacks from `js/element.js` (`postJson` calls back with the answer, `after`
+//! after the backoff) rather than Rust futures: no `JsFuture` and no async state machine in
+//! the WASM (measured in benchmarks/form-size/README.md). The decisions stay here.
 
-use js_sys::{Array, JSON};
+use std::rc::Rc;
+
+use js_sys::Array;
 use rsos_rules::{Field, OutOfScope, Request};
-use wasm_bindgen::JsValue;
-use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen::prelude::*;
 
-use crate::browser::{get, get_str, new_idempotency_key, object, post_json, sleep};
+use crate::browser::{after, get, get_str, new_idempotency_key, post_json};
+use crate::request_js;
 use crate::state::{Action, Receipt, ShownError};
 
 /// Attempts in all, the first included.
@@ -17,54 +23,78 @@ const TIMEOUT_MS: u32 = 20_000;
 /// A `Retry-After` beyond this is not waited for automatically: the agent decides.
 const MAX_WAIT_SECONDS: u32 = 30;
 
-/// The request body: the request's fields exactly as typed; the server normalises and
-/// rebuilds the subject itself.
-pub fn body(request: &Request) -> String {
-    let mut entries: Vec<(&str, JsValue)> = Field::ALL
-        .iter()
-        .filter(|f| **f != Field::ConfirmSingleLineOfBusiness)
-        .map(|f| (f.as_str(), JsValue::from_str(request.text(*f))))
-        .collect();
-    entries.push((
-        Field::ConfirmSingleLineOfBusiness.as_str(),
-        JsValue::from_bool(request.confirm_single_line_of_business),
-    ));
-    JSON::stringify(&object(&entries))
-        .map(String::from)
-        .unwrap_or_default()
-}
-
 /// The backoff before attempt `next` (2, 3, …): 1 s, 2 s, 4 s, 8 s, unless the server said.
 pub fn delay_seconds(next: u32, retry_after: Option<u32>) -> u32 {
     retry_after.unwrap_or_else(|| 1 << next.saturating_sub(2).min(3))
 }
 
 /// Posts until there is an answer to act on, reporting progress through `dispatch`.
-pub async fn send(
+pub fn send(
     endpoint: &str,
     embed_token: &str,
     trap: &str,
     key: &str,
     request: &Request,
-    dispatch: impl Fn(Action),
+    dispatch: impl Fn(Action) + 'static,
 ) {
-    let body = body(request);
-    let mut attempt = 1;
-    loop {
-        dispatch(Action::Sending { attempt });
-        let retry_after = match post(endpoint, embed_token, trap, key, &body).await {
-            Answer::Final(action) => return dispatch(action),
+    Rc::new(Delivery {
+        endpoint: endpoint.to_string(),
+        embed_token: embed_token.to_string(),
+        trap: trap.to_string(),
+        key: key.to_string(),
+        body: request_js::to_json(request),
+        dispatch: Box::new(dispatch),
+    })
+    .attempt(1);
+}
+
+/// One draft on its way: what every attempt sends, and where progress goes.
+struct Delivery {
+    endpoint: String,
+    embed_token: String,
+    trap: String,
+    key: String,
+    body: String,
+    dispatch: Box<dyn Fn(Action)>,
+}
+
+impl Delivery {
+    fn attempt(self: Rc<Self>, attempt: u32) {
+        (self.dispatch)(Action::Sending { attempt });
+        let this = Rc::clone(&self);
+        let answered = Closure::once_into_js(move |reply: JsValue| this.answered(attempt, &reply));
+        post_json(
+            &self.endpoint,
+            &self.key,
+            &self.embed_token,
+            &self.trap,
+            &self.body,
+            TIMEOUT_MS,
+            &answered,
+        );
+    }
+
+    fn answered(self: Rc<Self>, attempt: u32, reply: &JsValue) {
+        let retry_after = match answer(&self.key, reply) {
+            Answer::Final(action) => return (self.dispatch)(action),
             Answer::TryAgain { retry_after } => retry_after,
         };
         if attempt >= MAX_ATTEMPTS || retry_after.is_some_and(|s| s > MAX_WAIT_SECONDS) {
-            return dispatch(Action::Failed {
+            return (self.dispatch)(Action::Failed {
                 message: "The request could not be sent: the connection or the mail service is down. Your draft is kept; try again in a moment.".into(),
             });
         }
-        attempt += 1;
-        let seconds = delay_seconds(attempt, retry_after);
-        dispatch(Action::Retrying { attempt, seconds });
-        let _ = JsFuture::from(sleep(seconds * 1000)).await;
+        let next = attempt + 1;
+        let seconds = delay_seconds(next, retry_after);
+        (self.dispatch)(Action::Retrying {
+            attempt: next,
+            seconds,
+        });
+        let this = Rc::clone(&self);
+        after(
+            seconds * 1000,
+            &Closure::once_into_js(move || this.attempt(next)),
+        );
     }
 }
 
@@ -73,20 +103,18 @@ enum Answer {
     TryAgain { retry_after: Option<u32> },
 }
 
-async fn post(endpoint: &str, embed_token: &str, trap: &str, key: &str, body: &str) -> Answer {
-    let reply = match post_json(endpoint, key, embed_token, trap, body, TIMEOUT_MS) {
-        Ok(promise) => JsFuture::from(promise).await,
-        Err(e) => Err(e),
-    };
-    let Ok(reply) = reply else {
+/// What one reply of `postJson` means: `null` when no answer came (network cut, DNS, CORS,
+/// timeout), else `{status, retryAfter, body}`.
+fn answer(key: &str, reply: &JsValue) -> Answer {
+    if reply.is_null() || reply.is_undefined() {
         return Answer::TryAgain { retry_after: None };
-    };
-    let status = get(&reply, "status").as_f64().unwrap_or(0.0) as u32;
-    let retry_after = get(&reply, "retryAfter")
+    }
+    let status = get(reply, "status").as_f64().unwrap_or(0.0) as u32;
+    let retry_after = get(reply, "retryAfter")
         .as_f64()
         .filter(|s| *s >= 0.0)
         .map(|s| s as u32);
-    let json = get(&reply, "body");
+    let json = get(reply, "body");
     let text = |k: &str| get_str(&json, k).unwrap_or_default();
     match status {
         202 => Answer::Final(Action::Forwarded {

@@ -1,9 +1,15 @@
 // The one script a portal includes: <script type="module" src=".../rsos-form.js">.
-// It loads the WASM next to it (also cross-origin, with CORS) and defines
-// <rsos-request-form>. Portals that cannot use custom elements import `mount` from here.
+// `cargo xtask build-form` bundles it with the wasm-bindgen glue and js/element.js into one
+// minified file, so the browser asks for the WASM right after this single script (no import
+// waterfall), also cross-origin with CORS. It defines <rsos-request-form>; portals that
+// cannot use custom elements import `mount` from here.
 import init, { mount as mountNow } from './rsos_form.js';
 
-export const ready = init({ module_or_path: new URL('./rsos_form_bg.wasm', import.meta.url) });
+// Asked for first thing: `init` hands the response to WebAssembly.instantiateStreaming, which
+// compiles the module while it downloads.
+const wasm = fetch(new URL('./rsos_form_bg.wasm', import.meta.url));
+
+export const ready = init({ module_or_path: wasm });
 
 export async function mount(element, options = {}) {
   await ready;

@@ -5,6 +5,11 @@
 //! headless Chromium, and in GoRules ZEN on the equivalent decision graph
 //! `benchmarks/verdict/zen/intake.json`; prints a markdown table. See
 //! `benchmarks/verdict/README.md` for what is measured.
+//!
+//! `form`: what a portal downloads for the form (raw, gzip -9, brotli 11) against the same
+//! form in React 19 + react-hook-form + zod, and the time from inserting the tag to an
+//! interactive form for both in one throttled Chromium run; see
+//! `benchmarks/form-size/README.md`.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -65,6 +70,25 @@ pub fn verdict() -> Result<()> {
         .arg(bench.join("run.mjs"))
         .env("RSOS_BENCH_NATIVE", &native)
         .env("RSOS_BENCH_WASM_DIR", &bound)
+        .env("CHROMIUM", CHROMIUM))
+}
+
+/// Builds the shipped form and the React comparison, prints their sizes
+/// (`benchmarks/form-size/build.mjs`, which writes `report.json`), then the throttled
+/// tag-to-interactive times (`start.mjs`, which writes `start.json`).
+pub fn form() -> Result<()> {
+    let dist = crate::form::build(crate::form::Toolchain::BuildStd)?;
+    let bench = root().join("benchmarks/form-size");
+    if !Path::new(CHROMIUM).exists() {
+        bail!("{CHROMIUM} is missing: install Debian's Chromium (`apt-get install -y chromium`)");
+    }
+    npm_ci(&bench)?;
+    run(Command::new("node")
+        .arg(bench.join("build.mjs"))
+        .env("RSOS_DIST", &dist))?;
+    run(Command::new("node")
+        .arg(bench.join("start.mjs"))
+        .env("RSOS_DIST", &dist)
         .env("CHROMIUM", CHROMIUM))
 }
 

@@ -5,11 +5,14 @@
 //! - `cargo xtask test`: every test: native crates, the edge component in wasmtime, the form
 //!   in headless Chromium, end to end.
 //! - `cargo xtask bench`: the side-by-side figures in one run: verdict time (native, WASM in
-//!   Chromium, GoRules ZEN), form bytes (vs React + react-hook-form + zod), edge throughput
-//!   (wasmtime host vs a native handler).
+//!   Chromium, GoRules ZEN), form bytes and throttled start (vs React + react-hook-form +
+//!   zod), edge throughput (wasmtime host vs a native handler).
+//! - `cargo xtask bench-form`: only the form's figures (bytes and throttled start vs React).
 //! - `cargo xtask load [-- --seconds 60 --agents 200]`: the edge under load with a flaky mail API.
+//! - `cargo xtask test-form`: only the form's tests (in Chromium, and end to end against the
+//!   real edge host).
 //! - `cargo xtask setup`: install the tools both need (run and test do it themselves).
-//! - `cargo xtask build-edge` / `cargo xtask build-form`: one artefact each.
+//! - `cargo xtask build-edge` / `cargo xtask build-form [--stable]`: one artefact each.
 
 mod bench;
 mod edge;
@@ -25,14 +28,18 @@ fn main() -> Result<()> {
     let task = args.first().map(String::as_str).unwrap_or("help");
     match task {
         "build-edge" => edge::build().map(drop),
-        "build-form" => form::build().map(drop),
+        "build-form" => form::build(form::Toolchain::from_args(&args[1..])?).map(drop),
         "setup" => setup::for_test(),
         "bench" => bench_all(),
+        "bench-form" => setup::for_test().and_then(|()| bench::form()),
         "load" => load::run(&args[1..]),
         "test" => test(),
+        "test-form" => setup::for_test().and_then(|()| form::test()),
         "run" => run(&args[1..]),
         "help" | "--help" | "-h" => {
-            println!("usage: cargo xtask <run|test|bench|load|setup|build-edge|build-form>");
+            println!(
+                "usage: cargo xtask <run|test|test-form|bench|bench-form|load|setup|build-edge|build-form [--stable]>"
+            );
             Ok(())
         }
         other => bail!("unknown task `{other}`: try `cargo xtask help`"),
@@ -70,18 +77,7 @@ fn test() -> Result<()> {
 fn bench_all() -> Result<()> {
     setup::for_test()?;
     bench::verdict()?;
-    let dist = form::build()?;
-    let sizes = shell::root().join("benchmarks/form-size");
-    shell::run(
-        std::process::Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--prefix"])
-            .arg(&sizes),
-    )?;
-    shell::run(
-        std::process::Command::new("node")
-            .arg(sizes.join("build.mjs"))
-            .env("RSOS_DIST", &dist),
-    )?;
+    bench::form()?;
     let component = edge::build()?;
     shell::run(
         shell::cargo_command()
@@ -92,6 +88,6 @@ fn bench_all() -> Result<()> {
 
 fn run(_args: &[String]) -> Result<()> {
     setup::for_run()?;
-    form::build()?;
+    form::build(form::Toolchain::BuildStd)?;
     edge::run()
 }

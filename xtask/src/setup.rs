@@ -1,5 +1,5 @@
 //! Installs what the build and the tests need, once, from the registries this project may
-//! use: rustup targets, `wasm-bindgen-cli` at the version Cargo.lock pins, npm packages from
+//! use: rustup targets and the `rust-src` component, `wasm-bindgen-cli` at the version Cargo.lock pins, npm packages from
 //! the committed lock files, and (as root, for the tests) Debian's Chromium and Redis.
 //! Every step checks first, so a second run costs a few process starts.
 
@@ -11,11 +11,15 @@ use anyhow::{bail, Result};
 use crate::shell::{locked_version, reports_version, root, run};
 
 const TARGETS: &[&str] = &["wasm32-unknown-unknown", "wasm32-wasip2"];
+/// `rust-src`: the shipped form build recompiles std with `panic=immediate-abort`
+/// (`-Zbuild-std`, see `form.rs`), which needs std's source; about 13 KB gzip off the form.
+const COMPONENTS: &[&str] = &["rust-src"];
 const NPM_DIRS: &[&str] = &["web", "tests/e2e"];
 
 /// What `cargo xtask run` needs.
 pub fn for_run() -> Result<()> {
     targets()?;
+    components()?;
     wasm_bindgen()?;
     npm(&["web"])
 }
@@ -44,6 +48,31 @@ fn targets() -> Result<()> {
     println!("setup: adding rustup targets {}", missing.join(", "));
     run(Command::new("rustup")
         .args(["target", "add"])
+        .args(&missing))
+}
+
+fn components() -> Result<()> {
+    let installed = Command::new("rustup")
+        .args(["component", "list", "--installed"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    // Installed components are listed with their host suffix (`rust-src` has none).
+    let missing: Vec<&str> = COMPONENTS
+        .iter()
+        .copied()
+        .filter(|c| {
+            !installed
+                .lines()
+                .any(|l| l.trim() == *c || l.starts_with(&format!("{c}-")))
+        })
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    println!("setup: adding rustup components {}", missing.join(", "));
+    run(Command::new("rustup")
+        .args(["component", "add"])
         .args(&missing))
 }
 

@@ -1,0 +1,151 @@
+//! The request form itself: the drafts switcher, the three fieldsets, and around them what
+//! the verdict says (urgent banner, hints, mixed lines, subject, out-of-scope guidance).
+
+use rsos_rules::{Field, Ruleset, WarningCode};
+use yew::prelude::*;
+
+use super::controls::{choice, flag, text_field, ChoiceProps, Kind, TextFieldProps};
+use super::verdict::{guidance, mixed_lines, subject_preview, urgent_banner};
+use crate::state::{Action, FormState, Phase};
+
+pub fn form_view(
+    state: &UseReducerHandle<FormState>,
+    on_edit: Callback<(Field, String)>,
+    on_blur: Callback<Field>,
+    on_submit: Callback<SubmitEvent>,
+) -> Html {
+    let ruleset = Ruleset::builtin();
+    let draft = state.draft();
+    let verdict = &state.verdict;
+    let busy = state.busy();
+    let text = |field: Field, kind: Kind, autocomplete: &'static str, hint: String| {
+        html! {
+            { text_field(&TextFieldProps {
+                field, kind, autocomplete, hint,
+                value: draft.request.text(field),
+                error: state.error_for(field),
+                on_edit: &on_edit, on_blur: &on_blur,
+            }) }
+        }
+    };
+    let plans: Vec<(String, String)> = ruleset
+        .lines_of_business()
+        .iter()
+        .map(|l| (l.code.clone(), l.label.clone()))
+        .collect();
+    let topics: Vec<(String, String)> = ruleset
+        .topics()
+        .iter()
+        .map(|t| (t.code.clone(), t.label.clone()))
+        .collect();
+    let limit = |f: Field| ruleset.limit(f);
+    let warnings = |code: WarningCode| {
+        verdict
+            .warnings
+            .iter()
+            .filter(move |w| w.code == code)
+            .map(|w| w.message.clone())
+    };
+    let mixed: Vec<String> = warnings(WarningCode::MixedLinesOfBusiness).collect();
+    let hints: Vec<String> = warnings(WarningCode::PossibleOutOfScope).collect();
+    let urgent_words: Vec<String> = warnings(WarningCode::Urgent).collect();
+
+    html! {
+        <form novalidate=true onsubmit={on_submit} aria-busy={flag(busy)}>
+            { drafts_nav(state) }
+            if verdict.urgent {
+                { urgent_banner(verdict.call_center.as_deref(), &urgent_words) }
+            }
+            <fieldset disabled={busy}>
+                <legend>{"The request"}</legend>
+                { choice(&ChoiceProps {
+                    field: Field::LineOfBusiness, options: &plans,
+                    value: &draft.request.line_of_business,
+                    error: state.error_for(Field::LineOfBusiness),
+                    on_edit: &on_edit, on_blur: &on_blur,
+                    hint: "The member's plan: one plan per request.",
+                }) }
+                { choice(&ChoiceProps {
+                    field: Field::Topic, options: &topics,
+                    value: &draft.request.topic,
+                    error: state.error_for(Field::Topic),
+                    on_edit: &on_edit, on_blur: &on_blur,
+                    hint: "What the member's issue is about.",
+                }) }
+            </fieldset>
+            <fieldset disabled={busy}>
+                <legend>{"You, the agent"}</legend>
+                { text(Field::AgentName, Kind::Line, "name", format!("Up to {} characters.", limit(Field::AgentName).max)) }
+                { text(Field::AgentSan, Kind::Line, "off", format!("Letters and digits, up to {}.", limit(Field::AgentSan).max)) }
+                { text(Field::AgentEmail, Kind::Email, "email", "The acknowledgement and updates go here.".to_string()) }
+            </fieldset>
+            <fieldset disabled={busy}>
+                <legend>{"The member"}</legend>
+                { text(Field::MemberId, Kind::Line, "off", format!("{}–{} letters, digits or hyphens.", limit(Field::MemberId).min, limit(Field::MemberId).max)) }
+                { text(Field::MemberFirstName, Kind::Line, "off", "As on the member's ID card; no commas or brackets.".to_string()) }
+                { text(Field::MemberLastName, Kind::Line, "off", "As on the member's ID card; no commas or brackets.".to_string()) }
+                { text(Field::ReferenceNumber, Kind::Line, "off", "Optional: a call or case reference, if you have one.".to_string()) }
+                { text(Field::Summary, Kind::Multi, "off", format!("{}–{} characters: what happened, what you need.", limit(Field::Summary).min, limit(Field::Summary).max)) }
+            </fieldset>
+            if !hints.is_empty() {
+                <div class="note" role="note">
+                    <h3>{"Is this the right place?"}</h3>
+                    { for hints.iter().map(|m| html! { <p>{m}</p> }) }
+                </div>
+            }
+            if !mixed.is_empty() || draft.request.confirm_single_line_of_business {
+                { mixed_lines(&mixed, state) }
+            }
+            { subject_preview(verdict.subject.as_deref()) }
+            if let Some(oos) = &verdict.out_of_scope {
+                <section class="result oos" aria-labelledby="rsos-oos-heading">
+                    <h3 id="rsos-oos-heading">{"This mailbox cannot take this request"}</h3>
+                    { guidance(oos) }
+                </section>
+            } else {
+                // The honeypot (for deployments without embed tokens): off screen, out of the
+                // tab order and hidden from assistive technology.
+                <div class="trap" aria-hidden="true">
+                    <label for="rsos-website">{"Leave this field empty"}</label>
+                    <input id="rsos-website" name="rsos_website" type="text" tabindex="-1"
+                        autocomplete="off" />
+                </div>
+                <div class="actions">
+                    // aria-disabled, not disabled: a disabled button drops the keyboard focus
+                    // while the request is in flight; the submit handler ignores presses.
+                    <button type="submit" class="primary" aria-disabled={flag(busy)}>
+                        { if busy { "Sending…" } else { "Send request" } }
+                    </button>
+                    if matches!(state.phase, Phase::Failed { .. }) {
+                        <p class="error-text">{"Sending failed. Press Send request to try again with the same draft."}</p>
+                    }
+                </div>
+            }
+        </form>
+    }
+}
+
+fn drafts_nav(state: &UseReducerHandle<FormState>) -> Html {
+    if state.drafts.len() < 2 {
+        return html! {};
+    }
+    let ruleset = Ruleset::builtin();
+    let n = state.drafts.len();
+    html! {
+        <nav class="drafts" aria-label="Drafts">
+            <p>{format!("{n} requests to send, one per plan. Send each one:")}</p>
+            <ul>
+            { for state.drafts.iter().enumerate().map(|(i, d)| {
+                let plan = ruleset.line_of_business(&d.request.line_of_business)
+                    .map(|l| l.label.clone()).unwrap_or_else(|| "No plan chosen".into());
+                let d2 = state.dispatcher();
+                let current = i == state.active;
+                html! { <li><button type="button" class="tab"
+                    aria-current={current.then_some("true")}
+                    onclick={Callback::from(move |_| d2.dispatch(Action::SwitchDraft(i)))}>
+                    {format!("Request {} of {n}: {plan}", i + 1)}</button></li> }
+            }) }
+            </ul>
+        </nav>
+    }
+}
