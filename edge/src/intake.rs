@@ -6,8 +6,9 @@
 use chrono::{DateTime, Utc};
 use rsos_delivery::limits::{PER_ADDRESS, PER_AGENT, PER_RECIPIENT, PER_SAN};
 use rsos_delivery::{
-    run, Clock, Config, Delivery, Facts, Finish, Mailer, NewRequest, RateCheck, RecordKeys,
+    run, Config, Delivery, Facts, Finish, Mailer, NewRequest, RateCheck, RecordKeys,
 };
+use rsos_rules::ledger::Entry;
 use rsos_rules::{
     assess, dispatch, normalise, notice, rfc3339, tracking_id, Assessment, BusinessClock,
     EmailKind, Field, Outcome, Request, Ruleset,
@@ -20,7 +21,7 @@ use spin_sdk::http::IncomingRequest;
 
 use crate::headers::Headers;
 use crate::mail::MailClient;
-use crate::platform::{now_ms, now_utc, random_u64, sleep_ms};
+use crate::platform::{now_ms, now_utc, random_u64, WasiClock};
 use crate::reply::Reply;
 use crate::settings::Settings;
 use crate::store::Kv;
@@ -172,19 +173,6 @@ pub struct Submission<'a> {
     pub trap_filled: bool,
 }
 
-/// Wall-clock time and sleeping, from WASI.
-struct WasiClock;
-
-impl Clock for WasiClock {
-    fn now_ms(&self) -> u64 {
-        now_ms()
-    }
-
-    fn sleep_ms(&self, ms: u64) {
-        sleep_ms(ms);
-    }
-}
-
 fn submit(settings: &Settings, kv: &Kv, submission: Submission<'_>) -> Reply {
     let ruleset = Ruleset::builtin();
     let request = match Request::from_json(submission.body) {
@@ -244,6 +232,9 @@ fn submit(settings: &Settings, kv: &Kv, submission: Submission<'_>) -> Reply {
     let canonical = serde_json::to_vec(&request).unwrap_or_default();
     let fingerprint = hex::encode(Sha256::digest(&canonical));
 
+    // The links the emails carry name the tracking ID this attempt would create; a retry of
+    // a request already received sends the emails its record holds (with their links).
+    let links = crate::ledger::links_for(settings, &fresh_tracking_id);
     let fresh = NewRequest {
         emails: dispatch(
             &assessment,
@@ -251,8 +242,10 @@ fn submit(settings: &Settings, kv: &Kv, submission: Submission<'_>) -> Reply {
             &settings.mailbox_address,
             &fresh_tracking_id,
             received,
+            &links,
         )
         .emails,
+        ledger: Entry::open(&assessment, &fresh_tracking_id, received, ruleset),
         tracking_id: fresh_tracking_id,
         received_ms: received.timestamp_millis(),
     };
@@ -281,19 +274,21 @@ fn submit(settings: &Settings, kv: &Kv, submission: Submission<'_>) -> Reply {
     let config = Config::for_mail_timeout(settings.mail_timeout_ms, mailer.two_phase());
     let mut delivery = Delivery::new(config, keys, fingerprint, fresh, limits);
     let finish = run(&mut delivery, kv, &mut mailer, &WasiClock);
-    answer(&assessment, finish, &key)
+    answer(settings, &assessment, finish, &key)
 }
 
 /// The SPEC §7 reply for how the delivery ended.
-fn answer(assessment: &Assessment, finish: Finish, key: &str) -> Reply {
+fn answer(settings: &Settings, assessment: &Assessment, finish: Finish, key: &str) -> Reply {
     match finish {
         Finish::Delivered(facts) => {
             log_line!("rsos-edge: {} accepted", facts.tracking_id);
-            delivered(assessment, &facts).with_header("idempotency-key", key)
+            delivered(settings, assessment, &facts).with_header("idempotency-key", key)
         }
-        Finish::Replayed(facts) => delivered(assessment, &facts)
+        Finish::Replayed(facts) => delivered(settings, assessment, &facts)
             .with_header("idempotent-replayed", "true")
             .with_header("idempotency-key", key),
+        // Only actions look requests up by tracking ID or get refused.
+        Finish::NotFound | Finish::Refused { .. } => crate::unavailable(),
         Finish::Conflict => Reply::error(
             409,
             "This Idempotency-Key was already used for a different request; use a new key for a new request.",
@@ -366,7 +361,7 @@ fn unfinished(status: u16, sentence: &str, facts: &Facts, key: &str, wait_s: u64
 
 /// The 202 or 200 of a delivered request, rebuilt from its facts and the (identical) request:
 /// the same bytes for the first answer and every replay within one ruleset.
-fn delivered(assessment: &Assessment, facts: &Facts) -> Reply {
+fn delivered(settings: &Settings, assessment: &Assessment, facts: &Facts) -> Reply {
     let verdict = &assessment.verdict;
     let verdict_json = RawValue::from_string(verdict.to_json()).ok();
     let received = DateTime::<Utc>::from_timestamp_millis(facts.received_ms).unwrap_or_default();
@@ -383,6 +378,7 @@ fn delivered(assessment: &Assessment, facts: &Facts) -> Reply {
                 next_follow_up: times.follow_ups.first().map(rfc3339),
                 urgent: verdict.urgent,
                 call_center: verdict.call_center.as_deref(),
+                status_url: crate::ledger::links_for(settings, &facts.tracking_id).status,
                 verdict: verdict_json.as_deref(),
             },
         ),
@@ -414,6 +410,9 @@ struct Forwarded<'a> {
     next_follow_up: Option<String>,
     urgent: bool,
     call_center: Option<&'a str>,
+    /// The agent's status page (signed), when the deployment signs links.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status_url: Option<String>,
     verdict: Option<&'a RawValue>,
 }
 

@@ -32,9 +32,11 @@ macro_rules! log_line {
 
 mod headers;
 mod intake;
+mod ledger;
 mod mail;
 mod maintenance;
 mod outbound;
+mod pages;
 mod platform;
 mod reply;
 mod settings;
@@ -49,14 +51,23 @@ use settings::Settings;
 enum Route {
     /// `POST /api/requests` (SPEC §7), for browsers and API clients.
     Requests,
+    /// `GET /api/requests/{tracking_id}`: a request's status, for portals and the form.
+    Status,
+    /// `POST /api/requests/{tracking_id}/details`: the agent's details (the form).
+    Details,
+    /// `GET /api/status/{link}`: the agent's status page.
+    StatusPage,
+    /// `GET`/`POST /api/actions/{link}`: a team action's page.
+    Action,
     /// `POST /api/maintenance/purge`, for the operator's scheduler.
     Purge,
 }
 
 impl Route {
-    /// Whether browser pages may call it (CORS): never the maintenance endpoints.
+    /// Whether browser pages of other origins may call it (CORS): the form's endpoints, never
+    /// the pages or the maintenance endpoints.
     fn for_browsers(self) -> bool {
-        self == Route::Requests
+        matches!(self, Route::Requests | Route::Status | Route::Details)
     }
 }
 
@@ -66,6 +77,10 @@ fn router() -> &'static matchit::Router<Route> {
         let mut router = matchit::Router::new();
         let routes = [
             ("/api/requests", Route::Requests),
+            ("/api/requests/{id}", Route::Status),
+            ("/api/requests/{id}/details", Route::Details),
+            ("/api/status/{link}", Route::StatusPage),
+            ("/api/actions/{link}", Route::Action),
             ("/api/maintenance/purge", Route::Purge),
         ];
         for (path, route) in routes {
@@ -82,13 +97,23 @@ fn handle(request: IncomingRequest) -> Response {
     let origin = headers.text("origin").map(str::to_owned);
     let path = request.path_with_query().unwrap_or_default();
     let path = path.split('?').next().unwrap_or_default();
-    let route = router()
+    let matched = router()
         .at(path
             .strip_suffix('/')
             .filter(|p| !p.is_empty())
             .unwrap_or(path))
-        .ok()
-        .map(|matched| *matched.value);
+        .ok();
+    let route = matched.as_ref().map(|m| *m.value);
+    // The one parameter of a route ({id} or {link}), percent-decoded.
+    let param = matched
+        .as_ref()
+        .and_then(|m| m.params.iter().next().map(|(_, v)| v))
+        .map(|v| {
+            percent_encoding::percent_decode_str(v)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+        .unwrap_or_default();
     let settings = Settings::load();
     let reply = match (&settings, route) {
         (Err(e), _) => {
@@ -101,6 +126,17 @@ fn handle(request: IncomingRequest) -> Response {
         (Ok(settings), Some(Route::Requests)) => {
             requests(settings, request, &headers, origin.as_deref())
         }
+        (Ok(settings), Some(Route::Status)) => match request.method() {
+            Method::Get => ledger::status_json(settings, &headers, &param),
+            Method::Options => preflight(settings, origin.as_deref(), "GET, OPTIONS"),
+            _ => Reply::error(405, "Only GET is accepted here.").with_header("allow", "GET"),
+        },
+        (Ok(settings), Some(Route::Details)) => match request.method() {
+            Method::Options => preflight(settings, origin.as_deref(), "POST, OPTIONS"),
+            _ => ledger::details(settings, request, &headers, &param),
+        },
+        (Ok(settings), Some(Route::StatusPage)) => ledger::status_page(settings, &request, &param),
+        (Ok(settings), Some(Route::Action)) => ledger::action(settings, request, &param),
         (Ok(settings), Some(Route::Purge)) if !settings.maintenance_token.is_empty() => {
             maintenance::purge(settings, &request, &headers)
         }
@@ -125,17 +161,22 @@ fn requests(
 ) -> Reply {
     match request.method() {
         Method::Post => intake::post(settings, request, headers),
-        Method::Options => match origin {
-            Some(origin) if settings.allows_origin(origin) => Reply::empty(204)
-                .with_header("access-control-allow-methods", "POST, OPTIONS")
-                .with_header(
-                    "access-control-allow-headers",
-                    "content-type, idempotency-key, authorization, x-rsos-trap",
-                )
-                .with_header("access-control-max-age", "600"),
-            _ => Reply::error(403, "This origin may not call the API."),
-        },
+        Method::Options => preflight(settings, origin, "POST, OPTIONS"),
         _ => Reply::error(405, "Only POST is accepted here.").with_header("allow", "POST, OPTIONS"),
+    }
+}
+
+/// A CORS preflight from a browser page of an allowed origin.
+fn preflight(settings: &Settings, origin: Option<&str>, methods: &'static str) -> Reply {
+    match origin {
+        Some(origin) if settings.allows_origin(origin) => Reply::empty(204)
+            .with_header("access-control-allow-methods", methods)
+            .with_header(
+                "access-control-allow-headers",
+                "content-type, idempotency-key, authorization, x-rsos-trap",
+            )
+            .with_header("access-control-max-age", "600"),
+        _ => Reply::error(403, "This origin may not call the API."),
     }
 }
 

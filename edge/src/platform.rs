@@ -25,3 +25,16 @@ pub fn sleep_ms(ms: u64) {
 pub fn random_u64() -> u64 {
     wasi::random::random::get_random_u64()
 }
+
+/// Wall-clock time and sleeping, from WASI, as the delivery core's clock.
+pub struct WasiClock;
+
+impl rsos_delivery::Clock for WasiClock {
+    fn now_ms(&self) -> u64 {
+        now_ms()
+    }
+
+    fn sleep_ms(&self, ms: u64) {
+        sleep_ms(ms);
+    }
+}

@@ -51,8 +51,18 @@ pub struct Settings {
     pub embed_token_secret: String,
     /// Empty: there is no maintenance endpoint.
     pub maintenance_token: String,
-    /// How long an idempotency record (and so a retry's replay) is kept.
+    /// How long an idempotency record (and so a retry's replay) is kept; for a forwarded
+    /// request, how long after its resolution.
     pub idempotency_retention_hours: u64,
+    /// Signs the status, details and action links (HMAC-SHA256); empty = no links.
+    pub link_secret: String,
+    /// Where this API is reached from outside (links point here), e.g. `https://rsos.example`.
+    pub public_url: Option<Url>,
+    /// The agent portal page that opens the form in details mode; `{token}` is replaced with
+    /// the signed details link. Default: `{public_url}/?details={token}` (the demo portal).
+    pub details_url: String,
+    /// How long a link works, in days.
+    pub link_lifetime_days: u64,
 }
 
 /// A variable the manifest must define is missing or does not parse; the operator fixes it.
@@ -177,7 +187,21 @@ impl Settings {
             maintenance_token: variables::get("maintenance_token").unwrap_or_default(),
             // SPEC §7 keeps idempotency records at least 24 hours.
             idempotency_retention_hours: number_or("idempotency_retention_hours", 720)?.max(24),
+            link_secret: variables::get("link_secret").unwrap_or_default(),
+            public_url: match text_or("public_url", "").as_str() {
+                "" => None,
+                url => Some(http_url(url).ok_or(SettingsError { name: "public_url" })?),
+            },
+            details_url: text_or("details_url", ""),
+            link_lifetime_days: number_or("link_lifetime_days", 180)?.clamp(1, 3650),
         })
+    }
+
+    /// Whether links are signed and where they point: both a secret and a public URL.
+    pub fn links_on(&self) -> Option<&Url> {
+        self.public_url
+            .as_ref()
+            .filter(|_| !self.link_secret.is_empty())
     }
 
     /// Whether a browser page from `origin` may call the API (CORS).

@@ -45,6 +45,7 @@ pub fn request_bytes(data: &[u8]) {
         ruleset.mailbox(),
         "RSOS-20270115-00000000",
         received,
+        &rsos_rules::Links::default(),
     );
     for email in sent.emails {
         for header in [&email.to, &email.subject]

@@ -11,7 +11,8 @@ use std::process::ExitCode;
 use chrono::{DateTime, Utc};
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use rsos_rules::{
-    assess, dispatch, emails, rfc3339, tracking_id, BusinessClock, Outcome, Request, Ruleset, Stamp,
+    assess, dispatch, emails, rfc3339, tracking_id, BusinessClock, Links, Outcome, Request,
+    Ruleset, Stamp,
 };
 
 /// Check Agent Retail Service Ops. Support requests the way the form and the server do.
@@ -186,7 +187,15 @@ fn run(cli: Cli) -> Result<u8, String> {
                     let received = parse_time(&text)?;
                     // Derived from the input so the same file always renders the same ID.
                     let id = tracking_id(received, fnv1a(&bytes));
-                    dispatch(&assessment, ruleset, mailbox, &id, received).emails
+                    dispatch(
+                        &assessment,
+                        ruleset,
+                        mailbox,
+                        &id,
+                        received,
+                        &Links::default(),
+                    )
+                    .emails
                 }
                 None => emails(&assessment, ruleset, mailbox, &Stamp::placeholders()),
             };

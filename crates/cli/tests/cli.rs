@@ -316,6 +316,7 @@ fn render_with_received_prints_what_dispatch_sends() {
         ruleset.mailbox(),
         &tracking_id,
         at.unwrap_or_default(),
+        &rsos_rules::Links::default(),
     );
     assert_eq!(printed, sent.emails);
 }

@@ -3,8 +3,9 @@
 
 use std::cell::Cell;
 
-use crate::machine::{Answer, Delivery, Finish, Step};
+use crate::machine::{Answer, Decision, Delivery, Finish, Step};
 use crate::mailer::Mailer;
+use crate::record::Record;
 use crate::store::Store;
 
 /// Time as the caller keeps it.
@@ -45,24 +46,38 @@ impl Clock for ManualClock {
     }
 }
 
-/// Feeds `delivery` until it finishes. Every operation of `store`, `mailer` and `clock` is
-/// one step of the machine; nothing else happens here.
+/// Feeds an intake `delivery` until it finishes. Every operation of `store`, `mailer` and
+/// `clock` is one step of the machine; nothing else happens here.
 pub fn run(
     delivery: &mut Delivery,
     store: &impl Store,
     mailer: &mut impl Mailer,
     clock: &impl Clock,
 ) -> Finish {
+    run_action(delivery, store, mailer, clock, |_| Decision::Nothing)
+}
+
+/// Feeds `delivery` until it finishes; `decide` answers an action's [`Step::Decide`] (it is
+/// given the claimed record, and is called at most once).
+pub fn run_action(
+    delivery: &mut Delivery,
+    store: &impl Store,
+    mailer: &mut impl Mailer,
+    clock: &impl Clock,
+    mut decide: impl FnMut(&Record) -> Decision,
+) -> Finish {
     let mut answer = Answer::Start;
     loop {
         answer = match delivery.resume(clock.now_ms(), answer) {
             Step::Done(finish) => return finish,
+            Step::Decide { record } => Answer::Decided(decide(&record)),
             step => perform(step, store, mailer, clock),
         };
     }
 }
 
-/// Carries out one step that is not [`Step::Done`].
+/// Carries out one store, mail or clock step ([`Step::Decide`] and [`Step::Done`] are the
+/// caller's).
 pub fn perform(
     step: Step,
     store: &impl Store,
@@ -83,6 +98,6 @@ pub fn perform(
         Step::Prepare(outgoing) => Answer::Prepared(mailer.prepare(&outgoing)),
         Step::Commit { handle } => Answer::Committed(mailer.commit(&handle)),
         Step::Probe { handle } => Answer::Probed(mailer.probe(&handle)),
-        Step::Done(_) => Answer::Start,
+        Step::Decide { .. } | Step::Done(_) => Answer::Start,
     }
 }

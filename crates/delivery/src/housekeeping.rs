@@ -4,9 +4,11 @@
 //! whether there is more; the next call resumes after the last key it looked at.
 //!
 //! A record that was never delivered is never purged: it waits for its retry (and, once there
-//! is one, the outbox), so nothing accepted is lost to housekeeping.
+//! is one, the outbox), so nothing accepted is lost to housekeeping. A forwarded request is
+//! kept while its ledger entry is not resolved, and for the retention after its resolution
+//! (SPEC §9).
 
-use crate::keys::{RecordKeys, CLAIM_PREFIX, RECORD_PREFIX};
+use crate::keys::{RecordKeys, CLAIM_PREFIX, RECORD_PREFIX, TRACKING_PREFIX};
 use crate::limits;
 use crate::record::Record;
 use crate::store::{Store, StoreError};
@@ -27,6 +29,8 @@ pub struct Purged {
     pub counters: usize,
     /// Records past the retention that were never delivered, kept.
     pub undelivered: usize,
+    /// Forwarded requests past the retention that are not resolved, kept (still tracked).
+    pub unresolved: usize,
     /// More was due than one call does: call again.
     pub more: bool,
 }
@@ -60,22 +64,28 @@ pub fn purge(store: &impl Store, cutoff_ms: i64, now_ms: u64) -> Result<Purged, 
     for (i, key) in keys.iter().enumerate().skip(start) {
         if let Some(record_keys) = RecordKeys::of_record_key(key) {
             reads += 1;
-            match store.get(key)?.as_deref().and_then(Record::decode) {
-                Some(record) if record.delivered && record.received_ms < cutoff_ms => {
+            let record = store.get(key)?.as_deref().and_then(Record::decode);
+            match record.as_ref().map(|r| fate(r, cutoff_ms)) {
+                Some(Fate::Delete) => {
                     let claims = record_keys.claim_prefix();
                     let from = keys.partition_point(|k| *k < claims);
                     for claim in keys[from..].iter().take_while(|k| k.starts_with(&claims)) {
                         store.delete(claim)?;
                         deletions += 1;
                     }
+                    if let Some(record) = record.as_ref().filter(|r| r.ledger.is_some()) {
+                        store.delete(&RecordKeys::tracking(&record.tracking_id))?;
+                        deletions += 1;
+                    }
                     store.delete(key)?;
                     deletions += 1;
                     purged.records += 1;
                 }
-                Some(record) if !record.delivered && record.received_ms < cutoff_ms => {
-                    purged.undelivered += 1;
-                }
-                _ => {}
+                Some(Fate::KeepUndelivered) => purged.undelivered += 1,
+                Some(Fate::KeepUnresolved) => purged.unresolved += 1,
+                // Within the retention, or a record this version cannot read (left for a
+                // person to look at).
+                Some(Fate::Keep) | None => {}
             }
         } else if limits::is_spent(key, now_ms / 1000) {
             store.delete(key)?;
@@ -93,10 +103,46 @@ pub fn purge(store: &impl Store, cutoff_ms: i64, now_ms: u64) -> Result<Purged, 
     Ok(purged)
 }
 
+/// What the purge does with one record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fate {
+    /// Past the retention: delete it, its claim counters and its tracking pointer.
+    Delete,
+    /// Within the retention.
+    Keep,
+    /// Past the retention but never delivered: kept for its retry.
+    KeepUndelivered,
+    /// Past the retention but not resolved: still tracked.
+    KeepUnresolved,
+}
+
+/// The fate of `record` when the retention began at `cutoff_ms`: it runs from receipt, or,
+/// for a forwarded request, from its resolution (SPEC §9).
+pub fn fate(record: &Record, cutoff_ms: i64) -> Fate {
+    let since = match &record.ledger {
+        None => Some(record.received_ms),
+        Some(entry) => entry.resolved_ms,
+    };
+    let old = record.received_ms < cutoff_ms;
+    match since {
+        _ if !record.delivered => {
+            if old {
+                Fate::KeepUndelivered
+            } else {
+                Fate::Keep
+            }
+        }
+        None if old => Fate::KeepUnresolved,
+        Some(at) if at < cutoff_ms => Fate::Delete,
+        _ => Fate::Keep,
+    }
+}
+
 /// Whether `key` belongs to the delivery core (records, claims, counters, the purge cursor).
 pub fn is_delivery_key(key: &str) -> bool {
     key.starts_with(RECORD_PREFIX)
         || key.starts_with(CLAIM_PREFIX)
+        || key.starts_with(TRACKING_PREFIX)
         || key.starts_with(limits::COUNTER_PREFIX)
         || key == CURSOR_KEY
 }

@@ -7,6 +7,9 @@ use sha2::{Digest, Sha256};
 pub const RECORD_PREFIX: &str = "req/";
 /// Prefix of every claim counter.
 pub const CLAIM_PREFIX: &str = "claim/";
+/// Prefix of the keys that find a record by its tracking ID: `track/<tracking ID>`, holding
+/// the record's hash.
+pub const TRACKING_PREFIX: &str = "track/";
 
 /// The keys of one agent's idempotency key: its record and its claim counters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -36,6 +39,23 @@ impl RecordKeys {
         (hash.len() == 32 && hash.bytes().all(|b| b.is_ascii_hexdigit())).then(|| RecordKeys {
             hash: hash.to_owned(),
         })
+    }
+
+    /// The keys of the record whose hash a tracking pointer holds; `None` when it holds
+    /// anything else.
+    pub fn of_hash(hash: &[u8]) -> Option<RecordKeys> {
+        let hash = std::str::from_utf8(hash).ok()?;
+        RecordKeys::of_record_key(&format!("{RECORD_PREFIX}{hash}"))
+    }
+
+    /// The record's hash, as a tracking pointer holds it.
+    pub fn hash(&self) -> &str {
+        &self.hash
+    }
+
+    /// The key that finds a record by its tracking ID.
+    pub fn tracking(tracking_id: &str) -> String {
+        format!("{TRACKING_PREFIX}{tracking_id}")
     }
 
     /// The record: `req/<32 hex>`.

@@ -18,7 +18,7 @@
 //! let store = MemoryStore::default();
 //! let clock = ManualClock::at(1_767_000_000_000);
 //! let keys = RecordKeys::new("A12345", "draft-1");
-//! let fresh = NewRequest { tracking_id: "RSOS-20251229-0000000A".into(), received_ms: 1_767_000_000_000, emails: Vec::new() };
+//! let fresh = NewRequest { tracking_id: "RSOS-20251229-0000000A".into(), received_ms: 1_767_000_000_000, emails: Vec::new(), ledger: None };
 //! let mut first = Delivery::new(Config::for_mail_timeout(10_000, false), keys.clone(), "fp".into(), fresh.clone(), Vec::new());
 //! assert!(matches!(run(&mut first, &store, &mut Accepting::default(), &clock), Finish::Delivered(_)));
 //! let mut retry = Delivery::new(Config::for_mail_timeout(10_000, false), keys, "fp".into(), fresh, Vec::new());
@@ -37,10 +37,10 @@ pub mod mailer;
 pub mod record;
 pub mod store;
 
-pub use driver::{run, Clock, ManualClock};
+pub use driver::{run, run_action, Clock, ManualClock};
 pub use keys::RecordKeys;
 pub use limits::RateCheck;
-pub use machine::{Answer, Config, Delivery, Finish, NewRequest, Step};
+pub use machine::{Answer, Config, Decision, Delivery, Finish, NewRequest, Step};
 pub use mailer::{MailFailure, Mailer, Outgoing, Probe};
-pub use record::{Facts, Record, Slot, SlotState};
+pub use record::{find, Facts, Record, Slot, SlotState};
 pub use store::{KeyPage, MemoryStore, Store, StoreError};

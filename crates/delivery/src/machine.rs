@@ -19,6 +19,7 @@
 //!    winner counted before it, and a live owner writes within a lease of its count) presumes
 //!    the winner dead and claims the round after.
 
+use rsos_rules::ledger::Entry;
 use rsos_rules::Email;
 
 use crate::keys::RecordKeys;
@@ -77,6 +78,29 @@ pub struct NewRequest {
     pub received_ms: i64,
     /// The emails `rsos-rules` wrote for this tracking ID and receipt, in send order.
     pub emails: Vec<Email>,
+    /// The ledger entry a forwarded request opens (`rsos_rules::ledger::Entry::open`).
+    pub ledger: Option<Entry>,
+}
+
+/// What an owner does with a record it claimed for an action (`rsos_rules::ledger`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Decision {
+    /// The ledger entry becomes `ledger` and these emails are sent.
+    Apply {
+        /// The changed entry.
+        ledger: Box<Entry>,
+        /// The emails the action sends.
+        emails: Vec<Email>,
+    },
+    /// Nothing changes (the action was done already): recorded as applied.
+    Nothing,
+    /// The action cannot be applied.
+    Refuse {
+        /// 409 or 422.
+        status: u16,
+        /// What to tell the person.
+        sentence: String,
+    },
 }
 
 /// What the caller does next.
@@ -120,6 +144,12 @@ pub enum Step {
         /// The mail API's id of the message.
         handle: String,
     },
+    /// An action's owner: decide what the action does to this record (its ledger entry);
+    /// answer [`Answer::Decided`].
+    Decide {
+        /// The record as claimed.
+        record: Box<Record>,
+    },
     /// Nothing more to do.
     Done(Finish),
 }
@@ -145,6 +175,8 @@ pub enum Answer {
     Committed(Result<(), MailFailure>),
     /// What the mail API says of a created message.
     Probed(Result<Probe, MailFailure>),
+    /// What the action does.
+    Decided(Decision),
     /// The store operation failed.
     StoreFailed(StoreError),
 }
@@ -182,12 +214,24 @@ pub enum Finish {
     },
     /// The record under this key is not one this version can read: it is left alone.
     Unreadable,
+    /// An action: no request has this tracking ID (or it was purged).
+    NotFound,
+    /// An action the ledger refuses; nothing changed.
+    Refused {
+        /// 409 or 422.
+        status: u16,
+        /// What to tell the person.
+        sentence: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Awaiting {
     Start,
+    Pointer,
     Record,
+    Decide,
+    PointerWritten,
     Sleep,
     Limit(usize),
     Claim(u32),
@@ -216,7 +260,12 @@ enum Call {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Delivery {
     config: Config,
-    keys: RecordKeys,
+    /// `None` for an action until the tracking pointer is read.
+    keys: Option<RecordKeys>,
+    /// For an action: the tracking ID it is about, and its id.
+    action: Option<(String, String)>,
+    /// The owner wrote the tracking pointer of its record's ledger.
+    pointer_written: bool,
     fingerprint: String,
     fresh: Option<NewRequest>,
     limits: Vec<RateCheck>,
@@ -249,11 +298,37 @@ impl Delivery {
     ) -> Delivery {
         Delivery {
             config,
-            keys,
+            keys: Some(keys),
+            action: None,
+            pointer_written: false,
             fingerprint,
             fresh: Some(fresh),
             limits,
             limits_counted: false,
+            awaiting: Awaiting::Start,
+            started_ms: None,
+            record: None,
+            owned: None,
+            lost: None,
+            lease_written: false,
+            act_by: None,
+        }
+    }
+
+    /// An action on the request with `tracking_id` (found through its tracking pointer),
+    /// applied once per `action_id` however often it is posted: the owner of the claimed
+    /// record asks the caller to decide ([`Step::Decide`]), records the change and the action's
+    /// id, and sends what it decided, exactly once, like the intake's emails.
+    pub fn act(config: Config, tracking_id: &str, action_id: &str) -> Delivery {
+        Delivery {
+            config,
+            keys: None,
+            action: Some((tracking_id.to_owned(), action_id.to_owned())),
+            pointer_written: true,
+            fingerprint: String::new(),
+            fresh: None,
+            limits: Vec::new(),
+            limits_counted: true,
             awaiting: Awaiting::Start,
             started_ms: None,
             record: None,
@@ -298,7 +373,21 @@ impl Delivery {
                 self.finish(Finish::StoreFailed { facts, error })
             }
             (Awaiting::Start | Awaiting::Sleep, _) => self.read(),
+            (Awaiting::Pointer, Answer::Got(hash)) => {
+                match hash.as_deref().and_then(RecordKeys::of_hash) {
+                    Some(keys) => {
+                        self.keys = Some(keys);
+                        self.read()
+                    }
+                    None => self.finish(Finish::NotFound),
+                }
+            }
             (Awaiting::Record, Answer::Got(bytes)) => self.on_record(now_ms, started, bytes),
+            (Awaiting::Decide, Answer::Decided(decision)) => self.on_decided(now_ms, decision),
+            (Awaiting::PointerWritten, Answer::Written) => {
+                self.pointer_written = true;
+                self.work(now_ms)
+            }
             (Awaiting::Limit(i), Answer::Counted(n)) => self.on_limit(now_ms, started, i, n),
             (Awaiting::Claim(round), Answer::Counted(n)) => {
                 self.on_claim(now_ms, started, round, n)
@@ -331,10 +420,25 @@ impl Delivery {
     }
 
     fn read(&mut self) -> Step {
-        self.awaiting = Awaiting::Record;
-        Step::Get {
-            key: self.keys.record(),
+        match (&self.keys, &self.action) {
+            (Some(keys), _) => {
+                self.awaiting = Awaiting::Record;
+                Step::Get { key: keys.record() }
+            }
+            (None, Some((tracking_id, _))) => {
+                self.awaiting = Awaiting::Pointer;
+                Step::Get {
+                    key: RecordKeys::tracking(tracking_id),
+                }
+            }
+            (None, None) => self.finish(Finish::NotFound),
         }
+    }
+
+    fn record_key(&self) -> String {
+        self.keys
+            .as_ref()
+            .map_or_else(String::new, RecordKeys::record)
     }
 
     fn wait(&mut self, now_ms: u64, started: u64) -> Step {
@@ -348,6 +452,24 @@ impl Delivery {
     }
 
     fn on_record(&mut self, now_ms: u64, started: u64, bytes: Option<Vec<u8>>) -> Step {
+        if let Some((_, action_id)) = &self.action {
+            let Some(record) = bytes.as_deref().map(Record::decode) else {
+                return self.finish(Finish::NotFound);
+            };
+            let Some(record) = record else {
+                return self.finish(Finish::Unreadable);
+            };
+            if record.delivered && record.applied.contains(action_id) {
+                return self.finish(Finish::Replayed(record.facts()));
+            }
+            let leased = record.leased(now_ms);
+            let round = record.round;
+            self.record = Some(record);
+            if leased {
+                return self.wait(now_ms, started);
+            }
+            return self.claim_after(now_ms, started, round);
+        }
         let Some(bytes) = bytes else {
             self.record = None;
             if !self.limits_counted && !self.limits.is_empty() {
@@ -410,7 +532,10 @@ impl Delivery {
         };
         self.awaiting = Awaiting::Claim(next);
         Step::Increment {
-            key: self.keys.claim(next),
+            key: self
+                .keys
+                .as_ref()
+                .map_or_else(String::new, |keys| keys.claim(next)),
             delta: 1,
         }
     }
@@ -442,6 +567,8 @@ impl Delivery {
                     })
                     .collect(),
                 delivered: false,
+                ledger: fresh.ledger,
+                applied: Vec::new(),
             },
             // We created the record in an earlier round and lost it since: that round ended
             // in a finish, so this cannot happen; stop rather than write a record we lack.
@@ -460,7 +587,56 @@ impl Delivery {
         // rely on it.
         self.act_by = Some(now_ms.saturating_add(self.config.lease_ms));
         self.lease_written = false;
+        if let Some((_, action_id)) = &self.action {
+            let applied = self
+                .record
+                .as_ref()
+                .is_some_and(|r| r.applied.contains(action_id));
+            if !applied {
+                self.awaiting = Awaiting::Decide;
+                return Step::Decide {
+                    record: Box::new(self.record.clone().unwrap_or_else(unreachable_record)),
+                };
+            }
+        }
         self.work(now_ms)
+    }
+
+    fn on_decided(&mut self, now_ms: u64, decision: Decision) -> Step {
+        let action_id = self
+            .action
+            .as_ref()
+            .map(|(_, id)| id.clone())
+            .unwrap_or_default();
+        let Some(record) = self.record.as_mut() else {
+            return self.read();
+        };
+        match decision {
+            Decision::Apply { ledger, emails } => {
+                record.ledger = Some(*ledger);
+                record.applied.push(action_id);
+                record.slots.extend(emails.into_iter().map(|email| Slot {
+                    kind: email.kind,
+                    state: SlotState::Pending { email },
+                }));
+                record.delivered = false;
+                self.work(now_ms)
+            }
+            Decision::Nothing => {
+                record.applied.push(action_id);
+                self.work(now_ms)
+            }
+            Decision::Refuse { status, sentence } => {
+                // Nothing changes; the lease is let go at once.
+                record.lease_until_ms = 0;
+                let value = record.encode();
+                self.awaiting = Awaiting::Write(Then::Finish(Finish::Refused { status, sentence }));
+                Step::Set {
+                    key: self.record_key(),
+                    value,
+                }
+            }
+        }
     }
 
     /// The owner's next move: the first email not yet accepted, or the final write.
@@ -477,6 +653,17 @@ impl Delivery {
         // the record of the previous answer.
         if !self.lease_written {
             return self.write(now_ms, Then::Work);
+        }
+        // A forwarded request can be found by its tracking ID (actions, the status page) as
+        // soon as it is in the store, before any email names it.
+        if !self.pointer_written && record.ledger.is_some() {
+            let key = RecordKeys::tracking(&record.tracking_id);
+            let value = self
+                .keys
+                .as_ref()
+                .map_or_else(Vec::new, |k| k.hash().as_bytes().to_vec());
+            self.awaiting = Awaiting::PointerWritten;
+            return Step::Set { key, value };
         }
         let call = match &record.slots[i].state {
             SlotState::Pending { .. } if self.config.two_phase => Call::Prepare(i),
@@ -501,7 +688,7 @@ impl Delivery {
         let value = record.encode();
         self.awaiting = Awaiting::Write(then);
         Step::Set {
-            key: self.keys.record(),
+            key: self.record_key(),
             value,
         }
     }
@@ -516,7 +703,7 @@ impl Delivery {
         let value = record.encode();
         self.awaiting = Awaiting::Write(Then::Finish(Finish::MailFailed { facts, failure }));
         Step::Set {
-            key: self.keys.record(),
+            key: self.record_key(),
             value,
         }
     }
@@ -528,13 +715,25 @@ impl Delivery {
         }
     }
 
-    fn outgoing(&self, email: Email) -> Outgoing {
-        let tracking_id = self
-            .record
-            .as_ref()
-            .map_or_else(String::new, |r| r.tracking_id.clone());
+    /// Slot `i`'s email with its mail idempotency key: `<tracking ID>-<kind>` for the first
+    /// email of its kind, `<tracking ID>-<kind>-<n>` for the n-th (a request's life may send
+    /// several of one kind). Slots are only ever appended, so a slot's key never changes.
+    fn outgoing(&self, i: usize, email: Email) -> Outgoing {
+        let (tracking_id, nth) = self.record.as_ref().map_or((String::new(), 1), |r| {
+            let nth = r.slots[..i.min(r.slots.len())]
+                .iter()
+                .filter(|s| s.kind == email.kind)
+                .count()
+                + 1;
+            (r.tracking_id.clone(), nth)
+        });
+        let idempotency_key = if nth == 1 {
+            format!("{tracking_id}-{}", email.kind.as_str())
+        } else {
+            format!("{tracking_id}-{}-{nth}", email.kind.as_str())
+        };
         Outgoing {
-            idempotency_key: format!("{tracking_id}-{}", email.kind.as_str()),
+            idempotency_key,
             tracking_id,
             email,
         }
@@ -553,7 +752,7 @@ impl Delivery {
                 let Some(email) = self.slot_email(i) else {
                     return self.work(now_ms);
                 };
-                let outgoing = self.outgoing(email);
+                let outgoing = self.outgoing(i, email);
                 if matches!(call, Call::Send(_)) {
                     Step::Send(outgoing)
                 } else {
@@ -697,5 +896,20 @@ impl Delivery {
                 },
             }),
         }
+    }
+}
+
+/// A record for the impossible case of an owner without one (it always has one after a claim).
+fn unreachable_record() -> Record {
+    Record {
+        fingerprint: String::new(),
+        tracking_id: String::new(),
+        received_ms: 0,
+        round: 0,
+        lease_until_ms: 0,
+        slots: Vec::new(),
+        delivered: true,
+        ledger: None,
+        applied: Vec::new(),
     }
 }

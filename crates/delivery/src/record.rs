@@ -6,6 +6,7 @@
 //! data (SPEC §9: nothing of the member is kept past delivery). A replay rebuilds its answer
 //! from these facts and the resubmitted body, which must match [`Record::fingerprint`].
 
+use rsos_rules::ledger::Entry;
 use rsos_rules::{Email, EmailKind};
 use serde::{Deserialize, Serialize};
 
@@ -28,6 +29,13 @@ pub struct Record {
     pub slots: Vec<Slot>,
     /// Every email was accepted: a retry only replays.
     pub delivered: bool,
+    /// The request's ledger entry (SPEC §9), for a forwarded request: opened by the claim
+    /// that creates the record, changed by actions. No member data.
+    #[serde(default)]
+    pub ledger: Option<Entry>,
+    /// The ids of the actions applied to the ledger, so a repeated action is applied once.
+    #[serde(default)]
+    pub applied: Vec<String>,
 }
 
 /// One email of a request and how far it got.
@@ -102,6 +110,7 @@ impl Record {
                 .map(|s| s.kind)
                 .collect(),
             delivered: self.delivered,
+            ledger: self.ledger.clone().map(Box::new),
         }
     }
 }
@@ -117,4 +126,25 @@ pub struct Facts {
     pub accepted: Vec<EmailKind>,
     /// Whether every email was accepted.
     pub delivered: bool,
+    /// The ledger entry, for a forwarded request.
+    pub ledger: Option<Box<Entry>>,
+}
+
+/// The record of the request with `tracking_id`, found through its tracking pointer: `None`
+/// when no tracked request has that ID (or it was purged). Two reads.
+pub fn find(
+    store: &impl crate::Store,
+    tracking_id: &str,
+) -> Result<Option<Record>, crate::StoreError> {
+    let Some(keys) = store
+        .get(&crate::RecordKeys::tracking(tracking_id))?
+        .as_deref()
+        .and_then(crate::RecordKeys::of_hash)
+    else {
+        return Ok(None);
+    };
+    Ok(store
+        .get(&keys.record())?
+        .as_deref()
+        .and_then(Record::decode))
 }

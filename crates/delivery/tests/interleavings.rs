@@ -15,8 +15,10 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 use rsos_delivery::{
-    Answer, Config, Delivery, Finish, MailFailure, NewRequest, Probe, RecordKeys, Step,
+    Answer, Config, Decision, Delivery, Finish, MailFailure, NewRequest, Probe, Record, RecordKeys,
+    Step,
 };
+use rsos_rules::ledger::{Actor, Entry, Event, Happened};
 use rsos_rules::{Email, EmailKind};
 
 const LEASE: u64 = 100;
@@ -41,6 +43,9 @@ struct Model {
     wait_ms: u64,
     /// See [`COPY_DELAY`].
     copy_delay: u64,
+    /// When not empty: the request is delivered and tracked already, and each contender
+    /// posts one ledger action, by id (two with one id are a double click).
+    actions: &'static [&'static str],
 }
 
 impl Model {
@@ -55,6 +60,7 @@ impl Model {
             unbounded_clock: false,
             wait_ms: 1_000,
             copy_delay: COPY_DELAY,
+            actions: &[],
         }
     }
 }
@@ -106,6 +112,9 @@ impl World {
             settle_ms: 2 * LEASE,
             missing_after_ms: 3 * LEASE,
         };
+        if !model.actions.is_empty() {
+            return World::tracked(model, config);
+        }
         let contenders = (0..model.contenders)
             .map(|i| {
                 let tracking = format!("T{i}");
@@ -122,6 +131,7 @@ impl World {
                     tracking_id: tracking,
                     received_ms: 0,
                     emails,
+                    ledger: None,
                 };
                 Contender {
                     machine: Delivery::new(config, keys.clone(), "fp".into(), fresh, Vec::new()),
@@ -138,6 +148,88 @@ impl World {
             faults: model.faults,
             crashes: model.crashes,
             ticks: model.ticks,
+        }
+    }
+
+    /// A delivered, tracked request in the store, and one action contender per `model.actions`.
+    fn tracked(model: &Model, config: Config) -> World {
+        let keys = RecordKeys::new("A12345", "draft-1");
+        let request = rsos_rules::Request {
+            line_of_business: "medicare".into(),
+            topic: "claims".into(),
+            agent_name: "Pat Agent".into(),
+            agent_san: "A12345".into(),
+            agent_email: "pat@agency.example".into(),
+            member_id: "H1234-5678".into(),
+            member_first_name: "John".into(),
+            member_last_name: "Smith".into(),
+            summary: "Claim for the March 3 office visit was denied as out of network.".into(),
+            ..rsos_rules::Request::default()
+        };
+        let ruleset = rsos_rules::Ruleset::builtin();
+        let assessment = rsos_rules::assess(&request, ruleset);
+        let received = chrono::DateTime::from_timestamp_millis(0).unwrap_or_default();
+        let record = Record {
+            fingerprint: "fp".into(),
+            tracking_id: "T".into(),
+            received_ms: 0,
+            round: 1,
+            lease_until_ms: 0,
+            slots: Vec::new(),
+            delivered: true,
+            ledger: Entry::open(&assessment, "T", received, ruleset),
+            applied: Vec::new(),
+        };
+        let mut store = BTreeMap::new();
+        store.insert(keys.record(), record.encode());
+        store.insert(RecordKeys::tracking("T"), keys.hash().as_bytes().to_vec());
+        let contenders = model
+            .actions
+            .iter()
+            .map(|id| Contender {
+                machine: Delivery::act(config, "T", id),
+                next: None,
+                status: Status::Live,
+            })
+            .collect();
+        World {
+            store,
+            now: 0,
+            contenders,
+            mail: Mail::default(),
+            faults: model.faults,
+            crashes: model.crashes,
+            ticks: model.ticks,
+        }
+    }
+
+    /// The model's decision for an action: one event in the ledger, one email naming it.
+    fn decide(record: &Record, action_id: &str) -> Decision {
+        let mut ledger = record.ledger.clone().expect("a tracked request");
+        ledger.events.push(Event {
+            at_ms: 0,
+            by: Actor::Team,
+            happened: Happened::UpdateSent {
+                k: u32::from(action_id.as_bytes()[0]),
+            },
+        });
+        Decision::Apply {
+            ledger: Box::new(ledger),
+            emails: vec![Email {
+                kind: EmailKind::Resolved,
+                to: "pat@agency.example".into(),
+                reply_to: None,
+                subject: "s".into(),
+                text: action_id.to_owned(),
+            }],
+        }
+    }
+
+    /// What identifies an email in the inboxes: its kind, and for actions the action.
+    fn identity(email: &Email) -> String {
+        match email.kind {
+            EmailKind::Resolved => format!("{:?}:{}", email.kind, email.text),
+            kind => format!("{kind:?}"),
         }
     }
 
@@ -191,7 +283,7 @@ impl World {
             Step::Sleep { .. } => out.push(self.answered(i, Answer::Slept)),
             Step::Send(outgoing) => {
                 let (email, idempotency_key) = (outgoing.email, outgoing.idempotency_key);
-                let kind = format!("{:?}", email.kind);
+                let kind = World::identity(&email);
                 let mut accept = self.clone();
                 if !model.deduplicating_mail || accept.mail.keys.insert(idempotency_key) {
                     accept.deliver(&kind);
@@ -209,10 +301,7 @@ impl World {
             Step::Prepare(outgoing) => {
                 let email = outgoing.email;
                 let mut created = self.clone();
-                created
-                    .mail
-                    .drafts
-                    .push((format!("{:?}", email.kind), None));
+                created.mail.drafts.push((World::identity(&email), None));
                 let handle = (created.mail.drafts.len() - 1).to_string();
                 if self.faults > 0 {
                     let mut lost_world = created.clone();
@@ -253,6 +342,10 @@ impl World {
                     Some(_) => Probe::Sent,
                 };
                 out.push(self.answered(i, Answer::Probed(Ok(probe))));
+            }
+            Step::Decide { record } => {
+                let id = model.actions[i];
+                out.push(self.answered(i, Answer::Decided(World::decide(&record, id))));
             }
             Step::Done(finish) => {
                 let mut w = self.clone();
@@ -312,14 +405,43 @@ impl World {
                 return Err(format!("{kind} reached an inbox {n} times"));
             }
         }
-        let all_delivered = ["Forward", "Acknowledgement"]
+        let expected: Vec<String> = if model.actions.is_empty() {
+            vec!["Forward".into(), "Acknowledgement".into()]
+        } else {
+            let ids: BTreeSet<&str> = model.actions.iter().copied().collect();
+            ids.iter().map(|id| format!("Resolved:{id}")).collect()
+        };
+        let all_delivered = expected
             .iter()
-            .all(|k| self.mail.delivered.get(*k) == Some(&1));
-        for c in &self.contenders {
+            .all(|k| self.mail.delivered.get(k) == Some(&1));
+        if !model.actions.is_empty() {
+            // No lost update: every action delivered is in the ledger, once.
+            let keys = RecordKeys::new("A12345", "draft-1");
+            let record = self
+                .store
+                .get(&keys.record())
+                .and_then(|b| Record::decode(b))
+                .ok_or("the record is gone")?;
+            let events = record.ledger.map(|l| l.events.len()).unwrap_or_default();
+            let applied: BTreeSet<&String> = record.applied.iter().collect();
+            if applied.len() != record.applied.len() {
+                return Err(format!("an action applied twice: {:?}", record.applied));
+            }
+            if events != 1 + record.applied.len() {
+                return Err(format!("{events} events for {:?}", record.applied));
+            }
+        }
+        for (i, c) in self.contenders.iter().enumerate() {
             if let Status::Finished(Finish::Delivered(_) | Finish::Replayed(_)) = c.status {
-                if !all_delivered {
+                // An intake is told delivered once both emails are out; an action once its
+                // own email is.
+                let promised = match model.actions.get(i) {
+                    Some(id) => self.mail.delivered.get(&format!("Resolved:{id}")) == Some(&1),
+                    None => all_delivered,
+                };
+                if !promised {
                     return Err(format!(
-                        "told delivered, but the inboxes got {:?}",
+                        "contender {i} told delivered, but the inboxes got {:?}",
                         self.mail.delivered
                     ));
                 }
@@ -441,4 +563,22 @@ fn the_checker_finds_the_duplicate_a_sent_copy_slower_than_the_missing_rule_caus
     })
     .expect_err("a sent email not found for longer than missing_after_ms is created again");
     assert!(broken.contains("reached an inbox 2 times"), "{broken}");
+}
+
+#[test]
+fn double_posted_and_concurrent_actions_apply_once_each_and_lose_no_update() {
+    holds(Model {
+        actions: &["A", "A", "B"],
+        faults: 0,
+        ticks: 1,
+        ..Model::of(3, false)
+    });
+}
+
+#[test]
+fn actions_with_two_phase_mail_apply_once_each() {
+    holds(Model {
+        actions: &["A", "B"],
+        ..Model::of(2, true)
+    });
 }

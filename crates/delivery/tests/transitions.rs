@@ -5,8 +5,8 @@ use std::collections::VecDeque;
 
 use rsos_delivery::limits::{RateCheck, PER_SAN};
 use rsos_delivery::{
-    run, Answer, Config, Delivery, Finish, MailFailure, Mailer, ManualClock, MemoryStore,
-    NewRequest, Outgoing, Probe, Record, RecordKeys, SlotState, Step, Store,
+    run, run_action, Answer, Config, Decision, Delivery, Finish, MailFailure, Mailer, ManualClock,
+    MemoryStore, NewRequest, Outgoing, Probe, Record, RecordKeys, SlotState, Step, Store,
 };
 use rsos_rules::{Email, EmailKind};
 
@@ -30,6 +30,7 @@ fn fresh(tracking: &str) -> NewRequest {
             email(EmailKind::Forward, tracking),
             email(EmailKind::Acknowledgement, tracking),
         ],
+        ledger: None,
     }
 }
 
@@ -797,4 +798,183 @@ fn a_store_failure_finishes_with_what_the_mail_api_accepted() {
     };
     assert_eq!(error.operation, "write");
     assert_eq!(facts.accepted, [EmailKind::Forward]);
+}
+
+/// A forwarded request with its ledger entry, as the edge submits it.
+fn tracked(tracking: &str) -> NewRequest {
+    let request = rsos_rules::Request {
+        line_of_business: "medicare".into(),
+        topic: "claims".into(),
+        agent_name: "Pat Agent".into(),
+        agent_san: "A12345".into(),
+        agent_email: "pat@agency.example".into(),
+        member_id: "H1234-5678".into(),
+        member_first_name: "John".into(),
+        member_last_name: "Smith".into(),
+        summary: "Claim for the March 3 office visit was denied as out of network.".into(),
+        ..rsos_rules::Request::default()
+    };
+    let ruleset = rsos_rules::Ruleset::builtin();
+    let assessment = rsos_rules::assess(&request, ruleset);
+    let received = chrono::DateTime::from_timestamp_millis(T0 as i64).unwrap();
+    NewRequest {
+        ledger: rsos_rules::ledger::Entry::open(&assessment, tracking, received, ruleset),
+        ..fresh(tracking)
+    }
+}
+
+fn resolve(record: &Record) -> Decision {
+    let ruleset = rsos_rules::Ruleset::builtin();
+    let entry = record.ledger.as_ref().expect("a ledger entry");
+    let now = chrono::DateTime::from_timestamp_millis(T0 as i64 + 60_000).unwrap();
+    match entry.apply(&rsos_rules::ledger::Action::Resolve, now, ruleset) {
+        Ok(rsos_rules::ledger::Applied::Changed(ledger)) => Decision::Apply {
+            emails: rsos_rules::ledger::action_emails(
+                entry,
+                ledger.as_ref(),
+                &rsos_rules::ledger::Action::Resolve,
+                ruleset,
+                "AgentRSOS@humana.com",
+                &rsos_rules::Links::default(),
+                None,
+            ),
+            ledger,
+        },
+        Ok(rsos_rules::ledger::Applied::AlreadyDone) => Decision::Nothing,
+        Err(refusal) => Decision::Refuse {
+            status: refusal.status,
+            sentence: refusal.sentence,
+        },
+    }
+}
+
+#[test]
+fn a_forwarded_request_can_be_found_by_its_tracking_id_before_any_email_names_it() {
+    let store = Counting::default();
+    let mut d = Delivery::new(
+        config(false),
+        keys(),
+        "fp".into(),
+        tracked("T1"),
+        Vec::new(),
+    );
+    let finish = run(
+        &mut d,
+        &store,
+        &mut Script::one_phase(),
+        &ManualClock::at(T0),
+    );
+    assert!(matches!(finish, Finish::Delivered(_)), "{finish:?}");
+    // The pointer is written right after the claim write, before the forward.
+    assert_eq!(
+        *store.ops.borrow(),
+        ["get", "increment", "set", "set", "set", "set"]
+    );
+    assert_eq!(
+        store.inner.get(&RecordKeys::tracking("T1")).unwrap(),
+        Some(keys().hash().as_bytes().to_vec())
+    );
+    assert_eq!(stored(&store.inner).ledger.unwrap().tracking_id, "T1");
+}
+
+#[test]
+fn an_action_on_an_unknown_tracking_id_is_not_found() {
+    let store = MemoryStore::default();
+    let mut d = Delivery::act(config(false), "RSOS-NOPE", "resolve:1");
+    let finish = run_action(
+        &mut d,
+        &store,
+        &mut Script::one_phase(),
+        &ManualClock::at(T0),
+        resolve,
+    );
+    assert_eq!(finish, Finish::NotFound);
+}
+
+#[test]
+fn an_action_is_applied_once_and_its_email_sent_once_however_often_it_is_posted() {
+    let store = MemoryStore::default();
+    let clock = ManualClock::at(T0);
+    let mut intake = Delivery::new(
+        config(false),
+        keys(),
+        "fp".into(),
+        tracked("T1"),
+        Vec::new(),
+    );
+    run(&mut intake, &store, &mut Script::one_phase(), &clock);
+    let mut mail = Script::one_phase();
+    let mut first = Delivery::act(config(false), "T1", "resolve:1");
+    let finish = run_action(&mut first, &store, &mut mail, &clock, resolve);
+    let Finish::Delivered(facts) = finish else {
+        panic!("{finish:?}")
+    };
+    assert_eq!(
+        facts.ledger.unwrap().state,
+        rsos_rules::ledger::State::Resolved
+    );
+    assert_eq!(mail.delivered, [EmailKind::Resolved]);
+    let mut again = Delivery::act(config(false), "T1", "resolve:1");
+    let finish = run_action(&mut again, &store, &mut mail, &clock, |_| {
+        panic!("a replayed action is not decided again")
+    });
+    assert!(matches!(finish, Finish::Replayed(_)), "{finish:?}");
+    assert_eq!(mail.delivered, [EmailKind::Resolved]);
+    assert_eq!(stored(&store).applied, ["resolve:1"]);
+}
+
+#[test]
+fn a_refused_action_changes_nothing_and_lets_go_at_once() {
+    let store = MemoryStore::default();
+    let clock = ManualClock::at(T0);
+    let mut intake = Delivery::new(
+        config(false),
+        keys(),
+        "fp".into(),
+        tracked("T1"),
+        Vec::new(),
+    );
+    run(&mut intake, &store, &mut Script::one_phase(), &clock);
+    let before = stored(&store);
+    let mut d = Delivery::act(config(false), "T1", "ask:1");
+    let finish = run_action(&mut d, &store, &mut Script::one_phase(), &clock, |_| {
+        Decision::Refuse {
+            status: 409,
+            sentence: "no".into(),
+        }
+    });
+    assert_eq!(
+        finish,
+        Finish::Refused {
+            status: 409,
+            sentence: "no".into()
+        }
+    );
+    let after = stored(&store);
+    assert_eq!(after.ledger, before.ledger);
+    assert!(after.applied.is_empty());
+    assert_eq!(after.lease_until_ms, 0);
+}
+
+#[test]
+fn the_purge_keeps_a_tracked_request_until_the_retention_after_its_resolution() {
+    use rsos_delivery::housekeeping::{fate, Fate};
+    let clock = ManualClock::at(T0);
+    let store = MemoryStore::default();
+    let mut intake = Delivery::new(
+        config(false),
+        keys(),
+        "fp".into(),
+        tracked("T1"),
+        Vec::new(),
+    );
+    run(&mut intake, &store, &mut Script::one_phase(), &clock);
+    let record = stored(&store);
+    let later = T0 as i64 + 1_000_000;
+    assert_eq!(fate(&record, later), Fate::KeepUnresolved);
+    let mut d = Delivery::act(config(false), "T1", "resolve:1");
+    run_action(&mut d, &store, &mut Script::one_phase(), &clock, resolve);
+    let resolved = stored(&store);
+    assert_eq!(fate(&resolved, T0 as i64), Fate::Keep);
+    assert_eq!(fate(&resolved, later), Fate::Delete);
 }

@@ -1,5 +1,6 @@
 //! Signed embed tokens: how an agent portal vouches for the agent who is signed in, so that
-//! only portal users can submit requests, and only for themselves.
+//! only portal users can submit requests, and only for themselves. And signed links
+//! ([`link`]): the status, details and team action links of a request's emails.
 //!
 //! The portal's server signs the agent's SAN, email address and an expiry with a secret it
 //! shares with the edge function (HMAC-SHA256); the portal puts the token on the form tag
@@ -21,6 +22,8 @@
 //!
 //! Token format: `v1.<base64url(san "\n" email "\n" expiry)>.<base64url(HMAC-SHA256)>`,
 //! the MAC taken over `v1.<payload>`, so the version is signed too.
+
+pub mod link;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -148,7 +151,7 @@ impl Claims {
     }
 }
 
-fn mac(secret: &[u8], data: &[u8]) -> HmacSha256 {
+pub(crate) fn mac(secret: &[u8], data: &[u8]) -> HmacSha256 {
     // HMAC takes keys of any length, so this cannot fail.
     let mut mac = <HmacSha256 as Mac>::new_from_slice(secret)
         .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));

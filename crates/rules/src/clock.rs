@@ -107,6 +107,64 @@ impl<'r> BusinessClock<'r> {
     }
 }
 
+impl BusinessClock<'_> {
+    /// Business time between two instants: the local wall-clock time that falls on business
+    /// days (SPEC §6: a business day counts 24 hours, so a day of a daylight-saving change
+    /// counts 24 too). Zero when `to` is not after `from`.
+    pub fn business_time_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Duration {
+        let zone = self.ruleset.zone;
+        let (from, to) = (
+            from.with_timezone(&zone).naive_local(),
+            to.with_timezone(&zone).naive_local(),
+        );
+        let mut total = Duration::zero();
+        let mut day = from.date();
+        while day <= to.date() {
+            if self.is_business_day(day) {
+                let start = day.and_time(NaiveTime::MIN).max(from);
+                let end = day
+                    .succ_opt()
+                    .map_or(to, |next| next.and_time(NaiveTime::MIN))
+                    .min(to);
+                if end > start {
+                    total += end - start;
+                }
+            }
+            let Some(next) = day.succ_opt() else { break };
+            day = next;
+        }
+        total
+    }
+
+    /// The instant `amount` of business time after `from`, counted as
+    /// [`business_time_between`](Self::business_time_between) measures it; a start outside
+    /// business days counts from 00:00 of the next business day (SPEC §6). With 72 hours it is
+    /// the respond-by of [`service_times`](Self::service_times).
+    pub fn after_business_time(&self, from: DateTime<Utc>, amount: Duration) -> DateTime<Tz> {
+        let zone = self.ruleset.zone;
+        let mut at = from.with_timezone(&zone).naive_local();
+        let mut left = amount.max(Duration::zero());
+        // A bounded walk: a year of holidays cannot make it run for ever.
+        for _ in 0..3_660 {
+            if !self.is_business_day(at.date()) {
+                let next = self.add_business_days(at.date(), 1);
+                at = next.and_time(NaiveTime::MIN);
+                continue;
+            }
+            let Some(midnight) = at.date().succ_opt().map(|d| d.and_time(NaiveTime::MIN)) else {
+                break;
+            };
+            if left < midnight - at {
+                at += left;
+                break;
+            }
+            left -= midnight - at;
+            at = midnight;
+        }
+        wall_clock(zone, at.date(), at.time())
+    }
+}
+
 /// The instant a local date and time names. Business days never hold a daylight-saving
 /// jump in the US zones, but a custom ruleset might: an ambiguous time takes the earlier
 /// instant, a skipped one moves forward an hour.

@@ -102,6 +102,12 @@ wire_codes! {
         Acknowledgement = "acknowledgement",
         /// Where an out-of-scope request goes instead, to the agent.
         Guidance = "guidance",
+        /// The team asks the agent for more details (SPEC §9), to the agent.
+        DetailsRequest = "details_request",
+        /// The agent's details, to the mailbox in the request's thread.
+        DetailsReply = "details_reply",
+        /// The request is resolved, to the agent.
+        Resolved = "resolved",
     }
 }
 

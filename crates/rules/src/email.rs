@@ -31,8 +31,41 @@ pub struct Email {
     pub text: String,
 }
 
+/// The links a ledger email carries, made and signed by the shell.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Links {
+    /// The agent's status page.
+    pub status: Option<String>,
+    /// The form in details mode (agent).
+    pub details: Option<String>,
+    /// "First response sent" (team).
+    pub respond: Option<String>,
+    /// "Ask the agent for more details" (team).
+    pub ask: Option<String>,
+    /// "Resolved" (team).
+    pub resolve: Option<String>,
+}
+
+/// The action links block of an email to the mailbox.
+pub fn push_action_links(text: &mut String, links: &Links) {
+    let actions = [
+        ("First response sent", &links.respond),
+        ("Ask the agent for more details", &links.ask),
+        ("Resolved", &links.resolve),
+    ];
+    if actions.iter().all(|(_, url)| url.is_none()) {
+        return;
+    }
+    text.push_str("\n\nTrack this request (each link opens a page to confirm):");
+    for (label, url) in actions {
+        if let Some(url) = url {
+            let _ = write!(text, "\n{label}: {url}");
+        }
+    }
+}
+
 /// What the sender adds to a request: its tracking ID and times, as they read in an email
-/// (`Monday, March 15, 2027, 10:00 AM EDT`).
+/// (`Monday, March 15, 2027, 10:00 AM EDT`), and the links its emails carry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stamp {
     /// `RSOS-<UTC date>-<8 Crockford base32>`.
@@ -43,6 +76,9 @@ pub struct Stamp {
     pub respond_by: String,
     /// When the first agent update is due; empty when `times` has no follow-up.
     pub next_follow_up: String,
+    /// The status link (acknowledgement) and the team's action links (forward), when the
+    /// deployment signs links.
+    pub links: Links,
 }
 
 impl Stamp {
@@ -56,6 +92,7 @@ impl Stamp {
             received: show(&times.received),
             respond_by: show(&times.respond_by),
             next_follow_up: times.follow_ups.first().map_or_else(String::new, show),
+            links: Links::default(),
         }
     }
 
@@ -66,6 +103,7 @@ impl Stamp {
             received: "<received>".into(),
             respond_by: "<respond by>".into(),
             next_follow_up: "<next follow-up>".into(),
+            links: Links::default(),
         }
     }
 }
@@ -86,16 +124,19 @@ pub struct Dispatch {
 /// sends or shows what would be sent. `tracking_id` comes from [`tracking_id`](crate::tracking_id)
 /// (the caller brings the entropy); `received` is the receipt instant; `mailbox` the address
 /// requests are forwarded to (the ruleset's [`mailbox`](Ruleset::mailbox) unless the
-/// deployment overrides it).
+/// deployment overrides it); `links` what the emails link to (the shell signs them; empty
+/// when the deployment has no links).
 pub fn dispatch(
     assessment: &Assessment,
     ruleset: &Ruleset,
     mailbox: &str,
     tracking_id: &str,
     received: DateTime<Utc>,
+    links: &Links,
 ) -> Dispatch {
     let times = BusinessClock::new(ruleset).service_times(received, 1);
-    let stamp = Stamp::new(tracking_id.to_string(), &times);
+    let mut stamp = Stamp::new(tracking_id.to_string(), &times);
+    stamp.links = links.clone();
     let emails = emails(assessment, ruleset, mailbox, &stamp);
     Dispatch {
         times,
@@ -173,6 +214,7 @@ pub fn forward(assessment: &Assessment, ruleset: &Ruleset, mailbox: &str, stamp:
     let _ = writeln!(text, "Received: {}", stamp.received);
     let _ = writeln!(text, "Respond by: {}", stamp.respond_by);
     let _ = write!(text, "Ruleset: {}", v.ruleset);
+    push_action_links(&mut text, &stamp.links);
     Email {
         kind: EmailKind::Forward,
         to: mailbox.to_string(),
@@ -196,6 +238,9 @@ pub fn acknowledgement(
         "\n\nTracking ID: {}\nReceived: {}\nRespond by: {}\nNext follow-up: {}",
         stamp.tracking_id, stamp.received, stamp.respond_by, stamp.next_follow_up
     );
+    if let Some(url) = &stamp.links.status {
+        let _ = write!(text, "\nStatus of your request: {url}");
+    }
     Email {
         kind: EmailKind::Acknowledgement,
         to: assessment.request.agent_email.clone(),

@@ -38,7 +38,8 @@
 //! 2. policy parts: `words` (the summary's word matcher), `holidays` (the calendar);
 //! 3. the ruleset: `ruleset` (and its compile steps);
 //! 4. judgement: `verdict` ([`assess`] and the field checks), `clock` (the business clock);
-//! 5. output: `email` (and [`dispatch`]), `tracking`, `form` (hints, the urgent banner),
+//! 5. output: `email` (and [`dispatch`]), `ledger` (a forwarded request's life, SPEC §9),
+//!    `tracking`, `form` (hints, the urgent banner),
 //!    `policy` (the ruleset in words), `notice` (what the agent is told about an unfinished
 //!    delivery), `json` (feature `json`).
 
@@ -63,13 +64,16 @@ mod email;
 mod form;
 #[cfg(feature = "json")]
 mod json;
+pub mod ledger;
 pub mod notice;
 mod policy;
 mod tracking;
 
 pub use clock::{rfc3339, BusinessClock, ServiceTimes};
 pub use codes::{EmailKind, ErrorCode, Outcome, WarningCode};
-pub use email::{acknowledgement, dispatch, emails, forward, guidance, Dispatch, Email, Stamp};
+pub use email::{
+    acknowledgement, dispatch, emails, forward, guidance, Dispatch, Email, Links, Stamp,
+};
 pub use field::{Field, InputKind, NormalisedRequest, Request};
 pub use form::{urgent_banner, CallLink, UrgentBanner};
 #[cfg(feature = "json")]

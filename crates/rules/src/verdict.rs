@@ -3,7 +3,7 @@
 //!
 //! Judgement layer: depends on the vocabulary, the policy parts and the ruleset.
 
-mod fields;
+pub(crate) mod fields;
 
 use serde::{Deserialize, Serialize};
 

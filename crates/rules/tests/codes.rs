@@ -12,7 +12,17 @@ fn serialised<T: serde::Serialize>(value: T) -> String {
 #[test]
 fn email_kinds_have_their_render_and_record_names() {
     let names: Vec<&str> = EmailKind::ALL.iter().map(|k| k.as_str()).collect();
-    assert_eq!(names, ["forward", "acknowledgement", "guidance"]);
+    assert_eq!(
+        names,
+        [
+            "forward",
+            "acknowledgement",
+            "guidance",
+            "details_request",
+            "details_reply",
+            "resolved"
+        ]
+    );
     for kind in EmailKind::ALL {
         assert_eq!(EmailKind::from_name(kind.as_str()), Some(*kind));
         assert_eq!(serialised(kind), kind.as_str());

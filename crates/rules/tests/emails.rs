@@ -139,6 +139,7 @@ fn dispatch_is_service_times_then_stamp_then_emails() {
         "mailbox@example.org",
         "RSOS-20270315-0000001A",
         received,
+        &rsos_rules::Links::default(),
     );
     let times = BusinessClock::new(ruleset).service_times(received, 1);
     assert_eq!(sent.times, times);
@@ -169,6 +170,7 @@ fn dispatch_of_a_request_that_needs_changes_sends_nothing() {
         ruleset.mailbox(),
         "RSOS-X",
         chrono::DateTime::UNIX_EPOCH,
+        &rsos_rules::Links::default(),
     );
     assert!(sent.emails.is_empty());
 }

@@ -169,7 +169,7 @@ proptest! {
         let ruleset = Ruleset::builtin();
         let assessment = assess(&request, ruleset);
         let received = chrono::DateTime::UNIX_EPOCH;
-        let sent = rsos_rules::dispatch(&assessment, ruleset, ruleset.mailbox(), "RSOS-X", received);
+        let sent = rsos_rules::dispatch(&assessment, ruleset, ruleset.mailbox(), "RSOS-X", received, &rsos_rules::Links::default());
         for email in sent.emails {
             prop_assert!(email.to.is_ascii(), "{:?}", email.to);
             prop_assert!(email.reply_to.as_deref().is_none_or(str::is_ascii), "{:?}", email.reply_to);

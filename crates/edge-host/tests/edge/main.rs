@@ -11,6 +11,7 @@ mod emails;
 mod host;
 mod idempotency;
 mod instances;
+mod ledger;
 mod limits;
 mod maintenance;
 mod spin_headers;

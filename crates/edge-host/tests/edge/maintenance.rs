@@ -81,6 +81,7 @@ async fn purge_deletes_records_past_retention_and_a_retry_is_then_new() {
     let keys = stored_keys(&file).await;
     assert!(keys.iter().any(|k| k.starts_with("req/")), "{keys:?}");
     assert!(keys.iter().any(|k| k.starts_with("claim/")), "{keys:?}");
+    assert!(keys.iter().any(|k| k.starts_with("track/")), "{keys:?}");
     let kept = purge(&host, TOKEN).await;
     assert_eq!(
         kept.json()["records"],
@@ -89,23 +90,46 @@ async fn purge_deletes_records_past_retention_and_a_retry_is_then_new() {
     );
     host.shutdown().await;
 
-    // Thirty days later (the record's receipt moved back).
+    // Thirty days later (the record's receipt moved back), still not resolved: the request
+    // is still tracked, so it is kept.
+    let month_ago = |record: &mut serde_json::Value, field: &str| {
+        let at = record[field].as_i64().unwrap();
+        record[field] = (at - 30 * 24 * 3_600_000).into();
+    };
     let store = store_at(&file);
-    for key in stored_keys(&file).await {
-        if !key.starts_with("req/") {
-            continue;
+    let age = |resolve: bool| {
+        let store = &store;
+        let file = file.clone();
+        async move {
+            for key in stored_keys(&file).await {
+                if !key.starts_with("req/") {
+                    continue;
+                }
+                let value = store.get(&key).await.unwrap().unwrap();
+                let mut record: serde_json::Value = serde_json::from_slice(&value).unwrap();
+                if resolve {
+                    // Resolved the day it came in, thirty days ago.
+                    let received = record["received_ms"].clone();
+                    record["ledger"]["state"] = "resolved".into();
+                    record["ledger"]["resolved_ms"] = received;
+                } else {
+                    month_ago(&mut record, "received_ms");
+                }
+                store
+                    .set(key, record.to_string().into_bytes())
+                    .await
+                    .unwrap();
+            }
         }
-        let value = store.get(&key).await.unwrap().unwrap();
-        let mut record: serde_json::Value = serde_json::from_slice(&value).unwrap();
-        let received = record["received_ms"].as_i64().unwrap();
-        record["received_ms"] = (received - 30 * 24 * 3_600_000).into();
-        store
-            .set(key, record.to_string().into_bytes())
-            .await
-            .unwrap();
-    }
+    };
+    age(false).await;
     let host = host_with_store(&mail, &file, &vars).await;
+    let kept = purge(&host, TOKEN).await;
+    assert_eq!(kept.json()["records"], 0, "{}", kept.text());
+    assert_eq!(kept.json()["unresolved"], 1, "{}", kept.text());
 
+    // Resolved thirty days ago: past the retention after resolution.
+    age(true).await;
     let purged = purge(&host, TOKEN).await;
     assert_eq!(purged.status, 200, "{}", purged.text());
     assert_eq!(purged.json()["records"], 1);
