@@ -307,14 +307,21 @@ fn answer(settings: &Settings, assessment: &Assessment, finish: Finish, key: &st
                 .retry_after_s
                 .map_or(DEFAULT_RETRY_AFTER_S, |s| s.clamp(1, MAX_RETRY_AFTER_S));
             let forwarded = forwarded(&facts);
-            unfinished(503, &notice::mail_unavailable(forwarded), &facts, key, wait)
+            // With the sweep scheduled, its outbox finishes the delivery without the client.
+            let finishing = !settings.maintenance_token.is_empty();
+            let sentence = if finishing {
+                notice::mail_unavailable_finishing(forwarded)
+            } else {
+                notice::mail_unavailable(forwarded)
+            };
+            unfinished(&sentence, &facts, key, wait, finishing)
         }
         Finish::StoreFailed { facts, error } => {
             log_line!("rsos-edge: storage failure: {error}");
             match facts {
                 Some(facts) if !facts.accepted.is_empty() => {
                     let text = notice::not_recorded(forwarded(&facts));
-                    unfinished(503, &text, &facts, key, 5)
+                    unfinished(&text, &facts, key, 5, false)
                 }
                 _ => Reply::error(503, &notice::not_recorded(None)).with_header("retry-after", "5"),
             }
@@ -342,17 +349,19 @@ fn forwarded(facts: &Facts) -> Option<&str> {
         .then_some(facts.tracking_id.as_str())
 }
 
-/// A 503 for a request part of whose emails went out: what went, and how to finish.
-fn unfinished(status: u16, sentence: &str, facts: &Facts, key: &str, wait_s: u64) -> Reply {
+/// The 503 of a request part of whose emails went out: what went, how to finish, and whether
+/// the sweep's outbox finishes it without the client (`finishes_automatically`).
+fn unfinished(sentence: &str, facts: &Facts, key: &str, wait_s: u64, finishing: bool) -> Reply {
     let sent: Vec<&str> = facts.accepted.iter().map(|k| k.as_str()).collect();
     Reply::json(
-        status,
+        503,
         &serde_json::json!({
             "error": sentence,
             "tracking_id": facts.tracking_id,
             "idempotency_key": key,
             "sent": sent,
             "forwarded": forwarded(facts).is_some(),
+            "finishes_automatically": finishing,
         }),
     )
     .with_header("retry-after", wait_s.to_string())

@@ -212,7 +212,7 @@ pub fn action(settings: &Settings, request: IncomingRequest, token: &str) -> Rep
 }
 
 /// Runs one action on the request `tracking_id` through the delivery core.
-fn apply(
+pub fn apply(
     settings: &Settings,
     kv: &Kv,
     tracking_id: &str,
@@ -238,6 +238,7 @@ fn apply(
                     entry,
                     &next,
                     action,
+                    now_utc(),
                     ruleset,
                     &settings.mailbox_address,
                     &links,

@@ -61,6 +61,8 @@ enum Route {
     Action,
     /// `POST /api/maintenance/purge`, for the operator's scheduler.
     Purge,
+    /// `POST /api/maintenance/sweep`, for the operator's scheduler.
+    Sweep,
 }
 
 impl Route {
@@ -82,6 +84,7 @@ fn router() -> &'static matchit::Router<Route> {
             ("/api/status/{link}", Route::StatusPage),
             ("/api/actions/{link}", Route::Action),
             ("/api/maintenance/purge", Route::Purge),
+            ("/api/maintenance/sweep", Route::Sweep),
         ];
         for (path, route) in routes {
             // Fixed paths that do not overlap: inserting cannot fail.
@@ -139,6 +142,9 @@ fn handle(request: IncomingRequest) -> Response {
         (Ok(settings), Some(Route::Action)) => ledger::action(settings, request, &param),
         (Ok(settings), Some(Route::Purge)) if !settings.maintenance_token.is_empty() => {
             maintenance::purge(settings, &request, &headers)
+        }
+        (Ok(settings), Some(Route::Sweep)) if !settings.maintenance_token.is_empty() => {
+            maintenance::sweep(settings, &request, &headers)
         }
         (Ok(_), _) => Reply::error(404, "There is nothing at this address."),
     };

@@ -60,7 +60,13 @@ pub fn run() -> Result<()> {
         .args(["--listen", LISTEN, "--local-mailbox"])
         .arg("--key-value-file")
         .arg(&key_value)
-        .args(["--var", &format!("allowed_origins={origin}")]);
+        .args(["--var", &format!("allowed_origins={origin}")])
+        // The promise ledger's links and sweep, as a deployment would run them: links point
+        // at this host, the sweep runs every minute (local secrets: this serves 127.0.0.1).
+        .args(["--var", &format!("public_url={origin}")])
+        .args(["--var", "link_secret=local-demo-link-secret"])
+        .args(["--var", "maintenance_token=local-demo-maintenance-token"])
+        .args(["--sweep-every-s", "60"]);
     if dist.is_dir() {
         command.arg("--static").arg(&dist);
     } else {

@@ -264,6 +264,8 @@ pub struct Delivery {
     keys: Option<RecordKeys>,
     /// For an action: the tracking ID it is about, and its id.
     action: Option<(String, String)>,
+    /// Only finish what an earlier submission left pending (the outbox); never create.
+    pending_only: bool,
     /// The owner wrote the tracking pointer of its record's ledger.
     pointer_written: bool,
     fingerprint: String,
@@ -300,6 +302,7 @@ impl Delivery {
             config,
             keys: Some(keys),
             action: None,
+            pending_only: false,
             pointer_written: false,
             fingerprint,
             fresh: Some(fresh),
@@ -324,6 +327,7 @@ impl Delivery {
             config,
             keys: None,
             action: Some((tracking_id.to_owned(), action_id.to_owned())),
+            pending_only: false,
             pointer_written: true,
             fingerprint: String::new(),
             fresh: None,
@@ -336,6 +340,33 @@ impl Delivery {
             lost: None,
             lease_written: false,
             act_by: None,
+        }
+    }
+
+    /// The outbox (issue 11): finishes the delivery of the record under `keys` that an earlier
+    /// submission left half-way (a failed mail call, a client that did not come back), with
+    /// the same exactly-once rules: claim the next round, send what is pending. Delivered →
+    /// [`Finish::Replayed`]; absent → [`Finish::NotFound`]; someone at work → it waits up to
+    /// [`Config::wait_ms`] (0 for a sweep that moves on).
+    pub fn finish_pending(config: Config, keys: RecordKeys) -> Delivery {
+        Delivery {
+            pending_only: true,
+            fresh: None,
+            limits_counted: true,
+            // The record was written with its pointer already, if it has a ledger.
+            pointer_written: true,
+            ..Delivery::new(
+                config,
+                keys,
+                String::new(),
+                NewRequest {
+                    tracking_id: String::new(),
+                    received_ms: 0,
+                    emails: Vec::new(),
+                    ledger: None,
+                },
+                Vec::new(),
+            )
         }
     }
 
@@ -452,6 +483,24 @@ impl Delivery {
     }
 
     fn on_record(&mut self, now_ms: u64, started: u64, bytes: Option<Vec<u8>>) -> Step {
+        if self.pending_only {
+            let Some(record) = bytes.as_deref().map(Record::decode) else {
+                return self.finish(Finish::NotFound);
+            };
+            let Some(record) = record else {
+                return self.finish(Finish::Unreadable);
+            };
+            if record.delivered {
+                return self.finish(Finish::Replayed(record.facts()));
+            }
+            let leased = record.leased(now_ms);
+            let round = record.round;
+            self.record = Some(record);
+            if leased {
+                return self.wait(now_ms, started);
+            }
+            return self.claim_after(now_ms, started, round);
+        }
         if let Some((_, action_id)) = &self.action {
             let Some(record) = bytes.as_deref().map(Record::decode) else {
                 return self.finish(Finish::NotFound);

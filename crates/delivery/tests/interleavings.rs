@@ -46,6 +46,8 @@ struct Model {
     /// When not empty: the request is delivered and tracked already, and each contender
     /// posts one ledger action, by id (two with one id are a double click).
     actions: &'static [&'static str],
+    /// Outbox sweeps racing the intake contenders (`Delivery::finish_pending`).
+    sweeps: usize,
 }
 
 impl Model {
@@ -61,6 +63,7 @@ impl Model {
             wait_ms: 1_000,
             copy_delay: COPY_DELAY,
             actions: &[],
+            sweeps: 0,
         }
     }
 }
@@ -115,6 +118,17 @@ impl World {
         if !model.actions.is_empty() {
             return World::tracked(model, config);
         }
+        let sweeps = (0..model.sweeps).map(|_| Contender {
+            machine: Delivery::finish_pending(
+                Config {
+                    wait_ms: 0,
+                    ..config
+                },
+                keys.clone(),
+            ),
+            next: None,
+            status: Status::Live,
+        });
         let contenders = (0..model.contenders)
             .map(|i| {
                 let tracking = format!("T{i}");
@@ -139,6 +153,7 @@ impl World {
                     status: Status::Live,
                 }
             })
+            .chain(sweeps)
             .collect();
         World {
             store: BTreeMap::new(),
@@ -580,5 +595,17 @@ fn actions_with_two_phase_mail_apply_once_each() {
     holds(Model {
         actions: &["A", "B"],
         ..Model::of(2, true)
+    });
+}
+
+#[test]
+fn an_outbox_sweep_racing_the_submissions_never_delivers_twice() {
+    holds(Model {
+        sweeps: 1,
+        ..Model::of(1, false)
+    });
+    holds(Model {
+        sweeps: 1,
+        ..Model::of(1, true)
     });
 }

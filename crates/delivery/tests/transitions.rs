@@ -833,6 +833,7 @@ fn resolve(record: &Record) -> Decision {
                 entry,
                 ledger.as_ref(),
                 &rsos_rules::ledger::Action::Resolve,
+                now,
                 ruleset,
                 "AgentRSOS@humana.com",
                 &rsos_rules::Links::default(),
@@ -977,4 +978,62 @@ fn the_purge_keeps_a_tracked_request_until_the_retention_after_its_resolution() 
     let resolved = stored(&store);
     assert_eq!(fate(&resolved, T0 as i64), Fate::Keep);
     assert_eq!(fate(&resolved, later), Fate::Delete);
+}
+
+#[test]
+fn the_outbox_finishes_a_delivery_the_client_abandoned_and_sends_each_email_once() {
+    let store = MemoryStore::default();
+    let clock = ManualClock::at(T0);
+    // The forward went out; the acknowledgement failed; the client never came back.
+    let finish = run(
+        &mut submission("T1", false),
+        &store,
+        &mut HalfWay::default(),
+        &clock,
+    );
+    assert!(matches!(finish, Finish::MailFailed { .. }), "{finish:?}");
+    let mut mail = Script::one_phase();
+    let mut sweep = Delivery::finish_pending(config(false), keys());
+    let finish = run(&mut sweep, &store, &mut mail, &clock);
+    assert!(
+        matches!(finish, Finish::Delivered(ref f) if f.tracking_id == "T1"),
+        "{finish:?}"
+    );
+    assert_eq!(mail.delivered, [EmailKind::Acknowledgement]);
+    let mut again = Delivery::finish_pending(config(false), keys());
+    assert!(matches!(
+        run(&mut again, &store, &mut mail, &clock),
+        Finish::Replayed(_)
+    ));
+    assert_eq!(mail.delivered, [EmailKind::Acknowledgement]);
+}
+
+#[test]
+fn the_outbox_leaves_a_live_owner_alone_and_knows_nothing_of_an_absent_record() {
+    let store = MemoryStore::default();
+    let mut a = submission("T1", false);
+    assert!(matches!(
+        step_until_mail(&mut a, &store, T0, Answer::Start),
+        Step::Send(_)
+    ));
+    let sweeping = Config {
+        wait_ms: 0,
+        ..config(false)
+    };
+    let mut sweep = Delivery::finish_pending(sweeping, keys());
+    let finish = run(
+        &mut sweep,
+        &store,
+        &mut Script::one_phase(),
+        &ManualClock::at(T0 + 1),
+    );
+    assert_eq!(finish, Finish::InProgress);
+    let mut nothing = Delivery::finish_pending(sweeping, RecordKeys::new("A1", "none"));
+    let finish = run(
+        &mut nothing,
+        &store,
+        &mut Script::one_phase(),
+        &ManualClock::at(T0),
+    );
+    assert_eq!(finish, Finish::NotFound);
 }

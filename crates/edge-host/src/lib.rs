@@ -27,6 +27,7 @@
 //! ```
 
 pub mod answer;
+pub mod clock;
 pub mod key_value;
 mod key_value_imports;
 pub mod limits;

@@ -63,6 +63,10 @@ enum Command {
         /// Component instances at once; more requests get 503 with Retry-After.
         #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u16).range(1..=512).map(usize::from))]
         max_instances: usize,
+        /// Call `POST /api/maintenance/sweep` every this many seconds (0: never), as a
+        /// scheduler would in production; needs the `maintenance_token` variable.
+        #[arg(long, default_value_t = 0)]
+        sweep_every_s: u64,
     },
 }
 
@@ -91,6 +95,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         body_timeout_s,
         max_connections,
         max_instances,
+        sweep_every_s,
     } = cli.command;
     let key_value = match (key_value_file, key_value_redis) {
         (Some(file), _) => Backing::File(file),
@@ -104,6 +109,10 @@ async fn run(cli: Cli) -> Result<(), String> {
             .ok_or_else(|| format!("--var {var:?} must look like name=value"))?;
         variables.insert(name.trim().to_owned(), value.to_owned());
     }
+    let sweep_token = variables
+        .get("maintenance_token")
+        .cloned()
+        .unwrap_or_default();
     let engine = EdgeRuntime::engine().map_err(|e| e.to_string())?;
     let compiled = EdgeRuntime::compile(&engine, &component).map_err(|e| e.to_string())?;
     let mut config = HostConfig::new(manifest);
@@ -125,6 +134,14 @@ async fn run(cli: Cli) -> Result<(), String> {
     println!("RSOS edge host listening on http://{}", host.addr);
     println!("  API:     http://{}/api/requests", host.addr);
     println!("  Mailbox: http://{}/mailbox", host.addr);
+    if sweep_every_s > 0 && !sweep_token.is_empty() {
+        println!("  Sweep:   every {sweep_every_s} s");
+        tokio::spawn(scheduled_sweeps(
+            host.addr,
+            sweep_token,
+            Duration::from_secs(sweep_every_s),
+        ));
+    }
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {
             println!("stopping");
@@ -132,4 +149,32 @@ async fn run(cli: Cli) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// What a scheduler does in production (a Kubernetes CronJob, a Spin cron trigger, a system
+/// timer): `POST /api/maintenance/sweep` with the maintenance token, every `every`, calling
+/// again at once while the answer says there is more.
+async fn scheduled_sweeps(addr: SocketAddr, token: String, every: Duration) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    loop {
+        tokio::time::sleep(every).await;
+        for _ in 0..10 {
+            let Ok(mut stream) = tokio::net::TcpStream::connect(addr).await else {
+                break;
+            };
+            let request = format!(
+                "POST /api/maintenance/sweep HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+            let mut answer = Vec::new();
+            if stream.write_all(request.as_bytes()).await.is_err()
+                || stream.read_to_end(&mut answer).await.is_err()
+            {
+                break;
+            }
+            let answer = String::from_utf8_lossy(&answer);
+            if !answer.contains("\"more\":true") {
+                break;
+            }
+        }
+    }
 }

@@ -49,6 +49,8 @@ pub struct AppContext {
     /// instances become as likely as they are against Redis or a cloud store, which is what the
     /// idempotency tests need to be honest.
     pub key_value_latency: Option<std::time::Duration>,
+    /// The wall clock every instance reads.
+    pub clock: Arc<crate::clock::HostClock>,
 }
 
 /// Per-request store data.
@@ -220,7 +222,10 @@ impl EdgeRuntime {
         B: hyper::body::Body<Data = bytes::Bytes> + Send + 'static,
         B::Error: Into<wasmtime_wasi_http::Error>,
     {
-        let wasi = WasiCtx::builder().inherit_stderr().build();
+        let wasi = WasiCtx::builder()
+            .inherit_stderr()
+            .wall_clock(crate::clock::WallClock(self.app.clock.clone()))
+            .build();
         let state = InstanceState {
             wasi,
             http: WasiHttpCtx::new(),

@@ -114,6 +114,8 @@ struct Shared {
 pub struct RunningHost {
     pub addr: SocketAddr,
     pub mailbox: Mailbox,
+    /// The wall clock the component reads (tests move it forward).
+    pub clock: Arc<crate::clock::HostClock>,
     shutdown: watch::Sender<bool>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -185,12 +187,14 @@ pub async fn start(
         .collect::<Result<_, _>>()?;
     let allowed_hosts = AllowedHosts::parse(&hosts)?;
     let stores = KeyValueStores::for_labels(&manifest.key_value_stores, &config.key_value).await?;
+    let clock = Arc::new(crate::clock::HostClock::default());
     let app = AppContext {
         variables: Arc::new(variables),
         stores,
         granted_stores: Arc::new(manifest.key_value_stores.clone()),
         allowed_hosts: Arc::new(allowed_hosts),
         key_value_latency: config.key_value_latency,
+        clock: clock.clone(),
     };
     let runtime = EdgeRuntime::new(engine, component, app)?;
     let mailbox = Mailbox::with_capacity(config.mailbox_capacity);
@@ -214,6 +218,7 @@ pub async fn start(
     Ok(RunningHost {
         addr,
         mailbox,
+        clock,
         shutdown,
         task: Some(task),
     })

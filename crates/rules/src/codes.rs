@@ -108,6 +108,10 @@ wire_codes! {
         DetailsReply = "details_reply",
         /// The request is resolved, to the agent.
         Resolved = "resolved",
+        /// A scheduled status update (every five business days), to the agent.
+        StatusUpdate = "status_update",
+        /// The team's daily digest, to the mailbox.
+        Digest = "digest",
     }
 }
 

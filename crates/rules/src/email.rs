@@ -46,21 +46,28 @@ pub struct Links {
     pub resolve: Option<String>,
 }
 
-/// The action links block of an email to the mailbox.
-pub fn push_action_links(text: &mut String, links: &Links) {
-    let actions = [
+/// The team's action links, one line each (`<label>: <url>`); none without links.
+pub fn action_lines(links: &Links) -> Vec<String> {
+    [
         ("First response sent", &links.respond),
         ("Ask the agent for more details", &links.ask),
         ("Resolved", &links.resolve),
-    ];
-    if actions.iter().all(|(_, url)| url.is_none()) {
+    ]
+    .into_iter()
+    .filter_map(|(label, url)| url.as_ref().map(|url| format!("{label}: {url}")))
+    .collect()
+}
+
+/// The action links block of an email to the mailbox.
+pub fn push_action_links(text: &mut String, links: &Links) {
+    let lines = action_lines(links);
+    if lines.is_empty() {
         return;
     }
     text.push_str("\n\nTrack this request (each link opens a page to confirm):");
-    for (label, url) in actions {
-        if let Some(url) = url {
-            let _ = write!(text, "\n{label}: {url}");
-        }
+    for line in lines {
+        text.push('\n');
+        text.push_str(&line);
     }
 }
 

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::{rfc3339, BusinessClock};
 use crate::codes::EmailKind;
-use crate::email::{push_action_links, Email, Links};
+use crate::email::{action_lines, push_action_links, Email, Links};
 use crate::field::Field;
 use crate::ruleset::Ruleset;
 use crate::verdict::fields::check_field;
@@ -177,6 +177,11 @@ pub enum Action {
     ProvideDetails,
     /// "Resolved".
     Resolve,
+    /// The sweep sends the agent update of follow-up period `k` ([`Entry::update_due`]).
+    SendUpdate {
+        /// The follow-up period (1-based).
+        k: u32,
+    },
 }
 
 impl Action {
@@ -184,6 +189,7 @@ impl Action {
     pub fn actor(&self) -> Actor {
         match self {
             Action::ProvideDetails => Actor::Agent,
+            Action::SendUpdate { .. } => Actor::Sweep,
             _ => Actor::Team,
         }
     }
@@ -270,116 +276,174 @@ impl Entry {
         };
         let at_ms = at.timestamp_millis();
         let mut next = self.clone();
-        let happened =
-            match (self.state, action) {
-                (State::Resolved, Action::Resolve) => return Ok(Applied::AlreadyDone),
-                (State::Resolved, _) => {
-                    return Err(refuse(
-                        409,
-                        "This request is resolved; nothing more can be done to it.",
-                    ))
-                }
-                (State::Responded, Action::Respond) => return Ok(Applied::AlreadyDone),
-                (State::Open, Action::Respond) => {
-                    next.state = State::Responded;
-                    next.responded_ms = Some(at_ms);
-                    Happened::Responded
-                }
-                // The team answered while waiting for the agent: recorded; the request goes back
-                // to "answered" when the agent replies.
-                (State::AwaitingAgent, Action::Respond) => {
-                    if let Some(asked) = next.asked.as_mut() {
-                        if asked.back_to == State::Responded {
-                            return Ok(Applied::AlreadyDone);
-                        }
-                        asked.back_to = State::Responded;
-                        asked.remaining_ms = 0;
+        let happened = match (self.state, action) {
+            (State::Resolved, Action::Resolve) => return Ok(Applied::AlreadyDone),
+            (State::Resolved, _) => {
+                return Err(refuse(
+                    409,
+                    "This request is resolved; nothing more can be done to it.",
+                ))
+            }
+            (State::Responded, Action::Respond) => return Ok(Applied::AlreadyDone),
+            (State::Open, Action::Respond) => {
+                next.state = State::Responded;
+                next.responded_ms = Some(at_ms);
+                Happened::Responded
+            }
+            // The team answered while waiting for the agent: recorded; the request goes back
+            // to "answered" when the agent replies.
+            (State::AwaitingAgent, Action::Respond) => {
+                if let Some(asked) = next.asked.as_mut() {
+                    if asked.back_to == State::Responded {
+                        return Ok(Applied::AlreadyDone);
                     }
-                    next.responded_ms.get_or_insert(at_ms);
-                    Happened::Responded
+                    asked.back_to = State::Responded;
+                    asked.remaining_ms = 0;
                 }
-                (State::AwaitingAgent, Action::AskDetails { .. }) => return Err(refuse(
+                next.responded_ms.get_or_insert(at_ms);
+                Happened::Responded
+            }
+            (State::AwaitingAgent, Action::AskDetails { .. }) => {
+                return Err(refuse(
                     409,
                     "The agent has already been asked for more details and has not answered yet.",
-                )),
-                (State::Open | State::Responded, Action::AskDetails { fields, note }) => {
-                    let note = note.trim();
-                    if fields.is_empty() && note.is_empty() {
-                        return Err(refuse(
-                            422,
-                            "Tick the fields the agent should fill in again, or write a note.",
-                        ));
-                    }
-                    if fields.iter().any(|f| !ASKABLE.contains(f)) {
-                        return Err(refuse(422, "Ask only for fields of the request template."));
-                    }
-                    if note.chars().count() > NOTE_LIMIT {
-                        return Err(refuse(
-                            422,
-                            "The note is too long: keep it under 1,000 characters.",
-                        ));
-                    }
-                    if note
-                        .chars()
-                        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
-                    {
-                        return Err(refuse(
-                            422,
-                            "The note contains invisible control characters.",
-                        ));
-                    }
-                    let clock = BusinessClock::new(ruleset);
-                    let remaining = if self.state == State::Open {
-                        let respond_by =
-                            DateTime::from_timestamp_millis(self.respond_by_ms).unwrap_or_default();
-                        clock.business_time_between(at, respond_by)
-                    } else {
-                        Duration::zero()
-                    };
-                    let mut fields = fields.clone();
-                    crate::small::sort_by_key(&mut fields, |f| *f);
-                    fields.dedup();
-                    next.state = State::AwaitingAgent;
-                    next.asked = Some(Asked {
-                        since_ms: at_ms,
-                        back_to: self.state,
-                        fields: fields.clone(),
-                        note: note.to_owned(),
-                        remaining_ms: remaining.num_milliseconds(),
-                    });
-                    Happened::DetailsRequested { fields }
-                }
-                (State::AwaitingAgent, Action::ProvideDetails) => {
-                    let Some(asked) = next.asked.take() else {
-                        return Err(refuse(409, "No details were asked for."));
-                    };
-                    next.state = asked.back_to;
-                    if asked.back_to == State::Open {
-                        let resumed = BusinessClock::new(ruleset)
-                            .after_business_time(at, Duration::milliseconds(asked.remaining_ms));
-                        next.respond_by_ms = resumed.timestamp_millis();
-                    }
-                    Happened::DetailsReceived
-                }
-                (_, Action::ProvideDetails) => {
+                ))
+            }
+            (State::Open | State::Responded, Action::AskDetails { fields, note }) => {
+                let note = note.trim();
+                if fields.is_empty() && note.is_empty() {
                     return Err(refuse(
-                        409,
-                        "No details were asked for this request, or they were sent already.",
-                    ))
+                        422,
+                        "Tick the fields the agent should fill in again, or write a note.",
+                    ));
                 }
-                (State::Open | State::Responded | State::AwaitingAgent, Action::Resolve) => {
-                    next.state = State::Resolved;
-                    next.asked = None;
-                    next.resolved_ms = Some(at_ms);
-                    Happened::Resolved
+                if fields.iter().any(|f| !ASKABLE.contains(f)) {
+                    return Err(refuse(422, "Ask only for fields of the request template."));
                 }
-            };
+                if note.chars().count() > NOTE_LIMIT {
+                    return Err(refuse(
+                        422,
+                        "The note is too long: keep it under 1,000 characters.",
+                    ));
+                }
+                if note
+                    .chars()
+                    .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+                {
+                    return Err(refuse(
+                        422,
+                        "The note contains invisible control characters.",
+                    ));
+                }
+                let clock = BusinessClock::new(ruleset);
+                let remaining = if self.state == State::Open {
+                    let respond_by =
+                        DateTime::from_timestamp_millis(self.respond_by_ms).unwrap_or_default();
+                    clock.business_time_between(at, respond_by)
+                } else {
+                    Duration::zero()
+                };
+                let mut fields = fields.clone();
+                crate::small::sort_by_key(&mut fields, |f| *f);
+                fields.dedup();
+                next.state = State::AwaitingAgent;
+                next.asked = Some(Asked {
+                    since_ms: at_ms,
+                    back_to: self.state,
+                    fields: fields.clone(),
+                    note: note.to_owned(),
+                    remaining_ms: remaining.num_milliseconds(),
+                });
+                Happened::DetailsRequested { fields }
+            }
+            (State::AwaitingAgent, Action::ProvideDetails) => {
+                let Some(asked) = next.asked.take() else {
+                    return Err(refuse(409, "No details were asked for."));
+                };
+                next.state = asked.back_to;
+                if asked.back_to == State::Open {
+                    let resumed = BusinessClock::new(ruleset)
+                        .after_business_time(at, Duration::milliseconds(asked.remaining_ms));
+                    next.respond_by_ms = resumed.timestamp_millis();
+                }
+                Happened::DetailsReceived
+            }
+            (_, Action::ProvideDetails) => {
+                return Err(refuse(
+                    409,
+                    "No details were asked for this request, or they were sent already.",
+                ))
+            }
+            (_, Action::SendUpdate { k }) if self.updated(*k) => return Ok(Applied::AlreadyDone),
+            (State::Open | State::Responded, Action::SendUpdate { k }) => {
+                Happened::UpdateSent { k: *k }
+            }
+            (State::AwaitingAgent, Action::SendUpdate { .. }) => {
+                return Err(refuse(
+                    409,
+                    "No update is sent while the team waits for the agent's details.",
+                ))
+            }
+            (State::Open | State::Responded | State::AwaitingAgent, Action::Resolve) => {
+                next.state = State::Resolved;
+                next.asked = None;
+                next.resolved_ms = Some(at_ms);
+                Happened::Resolved
+            }
+        };
         next.events.push(Event {
             at_ms,
             by: action.actor(),
             happened,
         });
         Ok(Applied::Changed(Box::new(next)))
+    }
+
+    /// Whether the update of follow-up period `k` was sent.
+    fn updated(&self, k: u32) -> bool {
+        self.events
+            .iter()
+            .any(|e| e.happened == Happened::UpdateSent { k })
+    }
+
+    /// The follow-up period whose agent update is due at `now`, if any (SPEC §9): the latest
+    /// follow-up date that has passed (every `follow_up_business_days` business days from
+    /// receipt), while the request is neither resolved nor waiting for the agent, unless the
+    /// update was sent or the team was in touch (answered, or asked for details) in that
+    /// period. A sweep that missed several dates sends the latest update only.
+    pub fn update_due(&self, now: DateTime<Utc>, ruleset: &Ruleset) -> Option<u32> {
+        if !matches!(self.state, State::Open | State::Responded) {
+            return None;
+        }
+        let received = DateTime::from_timestamp_millis(self.received_ms)?;
+        let clock = BusinessClock::new(ruleset);
+        let mut previous = received.timestamp_millis();
+        // A few years of periods is more than any request stays open.
+        for k in 1..=520u32 {
+            let due = clock.service_times(received, k).follow_ups.pop()?;
+            if due > now {
+                return None;
+            }
+            let next_due = clock
+                .service_times(received, k + 1)
+                .follow_ups
+                .pop()
+                .map(|t| t.timestamp_millis());
+            let latest = next_due.is_none_or(|next| next > now.timestamp_millis());
+            if latest {
+                let (from, to) = (previous, due.timestamp_millis());
+                let in_touch = self.events.iter().any(|e| {
+                    matches!(
+                        e.happened,
+                        Happened::Responded | Happened::DetailsRequested { .. }
+                    ) && e.at_ms > from
+                        && e.at_ms <= to
+                });
+                return (!in_touch && !self.updated(k)).then_some(k);
+            }
+            previous = due.timestamp_millis();
+        }
+        None
     }
 
     /// Where the respond-by promise stands at `now`.
@@ -738,12 +802,15 @@ pub fn resolved_email(entry: &Entry, ruleset: &Ruleset, mailbox: &str, links: &L
     }
 }
 
-/// The emails an applied action sends: the agent is asked for details, the mailbox gets the
-/// agent's details, the agent hears the request is resolved.
+/// The emails an applied action sends at `now`: the agent is asked for details, the mailbox
+/// gets the agent's details, the agent hears the request is resolved, or gets its scheduled
+/// update.
+#[allow(clippy::too_many_arguments)] // each is a different input of one pure decision
 pub fn action_emails(
     before: &Entry,
     after: &Entry,
     action: &Action,
+    now: DateTime<Utc>,
     ruleset: &Ruleset,
     mailbox: &str,
     links: &Links,
@@ -759,7 +826,163 @@ pub fn action_emails(
             vec![resolved_email(after, ruleset, mailbox, links)]
         }
         Action::Respond | Action::Resolve => Vec::new(),
+        Action::SendUpdate { .. } => {
+            vec![status_update_email(after, now, ruleset, mailbox, links)]
+        }
     }
+}
+
+/// The scheduled update of follow-up period `k` (to the agent; no member data).
+pub fn status_update_email(
+    entry: &Entry,
+    now: DateTime<Utc>,
+    ruleset: &Ruleset,
+    mailbox: &str,
+    links: &Links,
+) -> Email {
+    let status = entry.status(now, ruleset);
+    let zone = ruleset.time_zone();
+    let show = |rfc: &str| {
+        DateTime::parse_from_rfc3339(rfc)
+            .map(|t| {
+                t.with_timezone(&zone)
+                    .format("%A, %B %-d, %Y, %-I:%M %p %Z")
+                    .to_string()
+            })
+            .unwrap_or_else(|_| rfc.to_owned())
+    };
+    let mut text = format!(
+        "An update on your request {} to the {}.\n\nStatus: {}\nReceived: {}\nResponse due by: {} ({})",
+        entry.tracking_id,
+        ruleset.mailbox_name(),
+        status.state_label,
+        show(&status.received),
+        show(&status.respond_by),
+        status.promise.label(),
+    );
+    if let Some(next) = &status.next_update {
+        let _ = write!(text, "\nNext update by: {}", show(next));
+    }
+    text.push_str("\n\nThe team is still working on it; you will hear again until it is resolved.");
+    if let Some(url) = &links.status {
+        let _ = write!(text, "\n\nStatus: {url}");
+    }
+    Email {
+        kind: EmailKind::StatusUpdate,
+        to: entry.agent_email.clone(),
+        reply_to: Some(mailbox.to_owned()),
+        subject: agent_subject(ruleset, &entry.tracking_id, "update"),
+        text,
+    }
+}
+
+/// The local date whose digest is due at `now`: a business day once its digest time has
+/// come (`sla.digest_time`).
+pub fn digest_due(now: DateTime<Utc>, ruleset: &Ruleset) -> Option<chrono::NaiveDate> {
+    let local = now.with_timezone(&ruleset.time_zone());
+    let today = local.date_naive();
+    (BusinessClock::new(ruleset).is_business_day(today) && local.time() >= ruleset.digest_time())
+        .then_some(today)
+}
+
+/// The team's daily digest at `now` (to the mailbox): requests whose respond-by is today,
+/// overdue ones, agent updates due, and requests waiting for the agent longer than
+/// `sla.awaiting_agent_alert_business_days`; each line with its tracking ID, plan, topic,
+/// urgency, dates and action links. `None` when nothing is due: no email is sent then.
+pub fn digest_email(
+    entries: &[Entry],
+    now: DateTime<Utc>,
+    ruleset: &Ruleset,
+    mailbox: &str,
+    links: &dyn Fn(&str) -> Links,
+) -> Option<Email> {
+    let zone = ruleset.time_zone();
+    let clock = BusinessClock::new(ruleset);
+    let today = now.with_timezone(&zone).date_naive();
+    let at = |ms: i64| DateTime::from_timestamp_millis(ms).unwrap_or_default();
+    let mut due_today = Vec::new();
+    let mut overdue = Vec::new();
+    let mut updates = Vec::new();
+    let mut waiting = Vec::new();
+    for entry in entries {
+        let respond_by = at(entry.respond_by_ms);
+        match entry.state {
+            State::Open if respond_by < now => overdue.push(entry),
+            State::Open if respond_by.with_timezone(&zone).date_naive() == today => {
+                due_today.push(entry)
+            }
+            State::AwaitingAgent => {
+                let since = entry
+                    .asked
+                    .as_ref()
+                    .map_or(entry.received_ms, |a| a.since_ms);
+                let threshold =
+                    chrono::Duration::days(i64::from(ruleset.awaiting_agent_alert_business_days()));
+                if clock.business_time_between(at(since), now) > threshold {
+                    waiting.push(entry);
+                }
+            }
+            _ => {}
+        }
+        if entry.update_due(now, ruleset).is_some() {
+            updates.push(entry);
+        }
+    }
+    if due_today.is_empty() && overdue.is_empty() && updates.is_empty() && waiting.is_empty() {
+        return None;
+    }
+    let show = |ms: i64| {
+        at(ms)
+            .with_timezone(&zone)
+            .format("%a %b %-d, %-I:%M %p")
+            .to_string()
+    };
+    let mut text = format!(
+        "Daily digest of the {} for {}.\n",
+        ruleset.mailbox_name(),
+        today.format("%A, %B %-d, %Y")
+    );
+    for (title, list) in [
+        ("Response due today", &due_today),
+        ("Overdue", &overdue),
+        ("Agent updates due", &updates),
+        ("Waiting for the agent's details", &waiting),
+    ] {
+        if list.is_empty() {
+            continue;
+        }
+        let _ = write!(text, "\n{title} ({}):\n", list.len());
+        for entry in list.iter() {
+            let plan = ruleset
+                .line_of_business(&entry.plan)
+                .map_or(entry.plan.as_str(), |l| l.label.as_str());
+            let topic = ruleset
+                .topic(&entry.topic)
+                .map_or(entry.topic.as_str(), |t| t.label.as_str());
+            let _ = writeln!(
+                text,
+                "- {} | {plan} | {topic} | {} | received {} | respond by {}",
+                entry.tracking_id,
+                if entry.urgent { "URGENT" } else { "not urgent" },
+                show(entry.received_ms),
+                show(entry.respond_by_ms),
+            );
+            for line in action_lines(&links(&entry.tracking_id)) {
+                let _ = writeln!(text, "    {line}");
+            }
+        }
+    }
+    Some(Email {
+        kind: EmailKind::Digest,
+        to: mailbox.to_owned(),
+        reply_to: None,
+        subject: format!(
+            "{}: daily digest for {}",
+            ruleset.mailbox_name(),
+            today.format("%B %-d, %Y")
+        ),
+        text,
+    })
 }
 
 /// What the confirmation page of a team action says.

@@ -55,6 +55,20 @@ pub struct Sla {
     pub follow_up_business_days: u32,
     #[serde(default)]
     pub seasons: Vec<Season>,
+    /// When the team's daily digest goes out, local `HH:MM` on business days.
+    #[serde(default = "default_digest_time")]
+    pub digest_time: String,
+    /// The digest names requests waiting for the agent longer than this many business days.
+    #[serde(default = "default_awaiting_alert")]
+    pub awaiting_agent_alert_business_days: u32,
+}
+
+fn default_digest_time() -> String {
+    "08:00".to_owned()
+}
+
+fn default_awaiting_alert() -> u32 {
+    3
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -13,6 +13,18 @@ pub fn mail_unavailable(forwarded: Option<&str>) -> String {
     }
 }
 
+/// The 503 sentence when the mail service did not accept every email and the deployment runs
+/// the sweep (its outbox finishes the delivery without the client): what the agent can rely
+/// on. `forwarded` as above.
+pub fn mail_unavailable_finishing(forwarded: Option<&str>) -> String {
+    match forwarded {
+        Some(tracking_id) => format!(
+            "Your request reached the mailbox (tracking ID {tracking_id}); only the confirmation email to you is delayed, and it will follow automatically. Do not send the request again."
+        ),
+        None => "The mail service did not accept the request yet. Nothing is lost: it is recorded and will be sent automatically within minutes, even if you close this page. Retrying with the same Idempotency-Key does no harm and sends nothing twice.".to_owned(),
+    }
+}
+
 /// The 503 sentence when what was sent could not be recorded. `forwarded` as above.
 pub fn not_recorded(forwarded: Option<&str>) -> String {
     match forwarded {

@@ -218,6 +218,17 @@ impl Ruleset {
         self.sla
     }
 
+    /// When the team's daily digest goes out on business days, local time (`sla.digest_time`).
+    pub fn digest_time(&self) -> chrono::NaiveTime {
+        compile::digest_time(&self.file.sla.digest_time).unwrap_or_default()
+    }
+
+    /// How many business days a request may wait for the agent before the digest names it
+    /// (`sla.awaiting_agent_alert_business_days`).
+    pub fn awaiting_agent_alert_business_days(&self) -> u32 {
+        self.file.sla.awaiting_agent_alert_business_days
+    }
+
     /// The length limits of a field, in characters (Unicode scalar values, after
     /// normalisation). Fields without a length rule get 0..=0.
     pub fn limit(&self, field: Field) -> Limit {

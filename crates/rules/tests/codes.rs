@@ -20,7 +20,9 @@ fn email_kinds_have_their_render_and_record_names() {
             "guidance",
             "details_request",
             "details_reply",
-            "resolved"
+            "resolved",
+            "status_update",
+            "digest"
         ]
     );
     for kind in EmailKind::ALL {

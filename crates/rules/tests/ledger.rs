@@ -341,6 +341,7 @@ fn each_action_sends_what_it_promises() {
         &entry,
         &asked,
         &action,
+        now,
         ruleset(),
         "AgentRSOS@humana.com",
         &links,
@@ -360,6 +361,7 @@ fn each_action_sends_what_it_promises() {
         &asked,
         &resolved,
         &Action::Resolve,
+        now,
         ruleset(),
         "m",
         &links,
@@ -371,6 +373,7 @@ fn each_action_sends_what_it_promises() {
         &entry,
         &responded,
         &Action::Respond,
+        now,
         ruleset(),
         "m",
         &links,
@@ -399,5 +402,187 @@ fn business_time_counts_wall_clock_hours_on_business_days_only() {
             times.respond_by,
             "{received}"
         );
+    }
+}
+
+#[test]
+fn an_update_is_due_once_a_follow_up_date_passes_without_contact() {
+    // Received Monday 23 November 2026; follow-ups every 5 business days (Thanksgiving off):
+    // 1 December, 8 December, 15 December, 10:00.
+    let received = ny(2026, 11, 23, 10, 0);
+    let entry = opened(received);
+    let times = BusinessClock::new(ruleset()).service_times(received, 3);
+    assert_eq!(
+        times.follow_ups[0].with_timezone(&Utc),
+        ny(2026, 12, 1, 10, 0)
+    );
+    assert_eq!(entry.update_due(ny(2026, 12, 1, 9, 59), ruleset()), None);
+    assert_eq!(entry.update_due(ny(2026, 12, 1, 10, 0), ruleset()), Some(1));
+    let updated = changed(entry.apply(
+        &Action::SendUpdate { k: 1 },
+        ny(2026, 12, 1, 10, 5),
+        ruleset(),
+    ));
+    assert_eq!(updated.update_due(ny(2026, 12, 7, 0, 0), ruleset()), None);
+    assert_eq!(
+        updated.apply(
+            &Action::SendUpdate { k: 1 },
+            ny(2026, 12, 1, 10, 6),
+            ruleset()
+        ),
+        Ok(Applied::AlreadyDone)
+    );
+    assert_eq!(
+        updated.update_due(ny(2026, 12, 8, 10, 0), ruleset()),
+        Some(2)
+    );
+    // A sweep that was down for two weeks sends the latest period only.
+    assert_eq!(entry.update_due(ny(2026, 12, 16, 9, 0), ruleset()), Some(3));
+}
+
+#[test]
+fn the_team_in_touch_in_a_period_makes_its_update_unnecessary() {
+    let entry = opened(ny(2026, 11, 23, 10, 0));
+    let responded = changed(entry.apply(&Action::Respond, ny(2026, 11, 30, 9, 0), ruleset()));
+    assert_eq!(
+        responded.update_due(ny(2026, 12, 1, 11, 0), ruleset()),
+        None
+    );
+    assert_eq!(
+        responded.update_due(ny(2026, 12, 8, 11, 0), ruleset()),
+        Some(2)
+    );
+}
+
+#[test]
+fn no_update_is_due_while_waiting_for_the_agent_or_once_resolved() {
+    let entry = opened(ny(2026, 11, 23, 10, 0));
+    let asked = changed(entry.apply(
+        &ask(&[Field::MemberId], ""),
+        ny(2026, 11, 24, 9, 0),
+        ruleset(),
+    ));
+    assert_eq!(asked.update_due(ny(2026, 12, 20, 0, 0), ruleset()), None);
+    assert_eq!(
+        asked
+            .apply(
+                &Action::SendUpdate { k: 1 },
+                ny(2026, 12, 1, 11, 0),
+                ruleset()
+            )
+            .unwrap_err()
+            .status,
+        409
+    );
+    let resolved = changed(entry.apply(&Action::Resolve, ny(2026, 11, 24, 9, 0), ruleset()));
+    assert_eq!(resolved.update_due(ny(2026, 12, 20, 0, 0), ruleset()), None);
+}
+
+#[test]
+fn updates_across_a_daylight_saving_change_keep_local_time() {
+    // Received Thursday 4 March 2027 10:00 EST; the first follow-up is Thursday 11 March
+    // (EST), the second Thursday 18 March 10:00 EDT, after the change.
+    let entry = opened(ny(2027, 3, 4, 10, 0));
+    assert_eq!(entry.update_due(ny(2027, 3, 18, 9, 59), ruleset()), Some(1));
+    assert_eq!(entry.update_due(ny(2027, 3, 18, 10, 0), ruleset()), Some(2));
+}
+
+#[test]
+fn the_update_email_names_the_dates_and_no_member_data() {
+    let entry = opened(ny(2026, 11, 23, 10, 0));
+    let now = ny(2026, 12, 1, 10, 5);
+    let updated = changed(entry.apply(&Action::SendUpdate { k: 1 }, now, ruleset()));
+    let links = Links {
+        status: Some("https://rsos.example/api/status/s".into()),
+        ..Links::default()
+    };
+    let emails = action_emails(
+        &entry,
+        &updated,
+        &Action::SendUpdate { k: 1 },
+        now,
+        ruleset(),
+        "m",
+        &links,
+        None,
+    );
+    assert_eq!(emails.len(), 1);
+    let email = &emails[0];
+    assert_eq!(email.kind, EmailKind::StatusUpdate);
+    assert!(email.subject.contains("RSOS-T") && email.subject.contains("update"));
+    assert!(email.text.contains("Next update by") && email.text.contains("/api/status/s"));
+    for member in ["H1234", "Smith", "John"] {
+        assert!(!email.text.contains(member) && !email.subject.contains(member));
+    }
+}
+
+#[test]
+fn the_digest_is_due_on_business_days_at_its_time() {
+    use rsos_rules::ledger::digest_due;
+    assert_eq!(digest_due(ny(2026, 12, 1, 7, 59), ruleset()), None);
+    assert_eq!(
+        digest_due(ny(2026, 12, 1, 8, 0), ruleset()),
+        chrono::NaiveDate::from_ymd_opt(2026, 12, 1)
+    );
+    // Thanksgiving and a Saturday: none.
+    assert_eq!(digest_due(ny(2026, 11, 26, 9, 0), ruleset()), None);
+    assert_eq!(digest_due(ny(2026, 11, 28, 9, 0), ruleset()), None);
+}
+
+#[test]
+fn the_digest_lists_what_is_due_and_is_not_sent_when_nothing_is() {
+    use rsos_rules::ledger::digest_email;
+    let links = |tracking: &str| Links {
+        ask: Some(format!("https://rsos.example/api/actions/ask-{tracking}")),
+        ..Links::default()
+    };
+    let fresh = opened(ny(2026, 11, 30, 10, 0));
+    assert_eq!(
+        digest_email(
+            std::slice::from_ref(&fresh),
+            ny(2026, 11, 30, 11, 0),
+            ruleset(),
+            "m",
+            &links
+        ),
+        None,
+        "nothing due"
+    );
+    let mut overdue = opened(ny(2026, 11, 23, 10, 0));
+    overdue.tracking_id = "RSOS-OVERDUE".into();
+    let mut due_today = opened(ny(2026, 11, 25, 10, 0));
+    due_today.tracking_id = "RSOS-TODAY".into();
+    let mut waiting = changed(opened(ny(2026, 11, 23, 10, 0)).apply(
+        &ask(&[Field::MemberId], ""),
+        ny(2026, 11, 24, 9, 0),
+        ruleset(),
+    ));
+    waiting.tracking_id = "RSOS-WAITING".into();
+    // Tuesday 1 December, 08:00: respond-by of the 25th's request is today (Thanksgiving off).
+    let now = ny(2026, 12, 1, 8, 0);
+    let email = digest_email(
+        &[fresh, overdue, due_today, waiting],
+        now,
+        ruleset(),
+        "AgentRSOS@humana.com",
+        &links,
+    )
+    .expect("a digest");
+    assert_eq!(email.kind, EmailKind::Digest);
+    assert_eq!(email.to, "AgentRSOS@humana.com");
+    let text = &email.text;
+    let section = |title: &str| text.split(title).nth(1).unwrap_or_default().to_owned();
+    assert!(
+        section("Response due today").contains("RSOS-TODAY"),
+        "{text}"
+    );
+    assert!(section("Overdue").contains("RSOS-OVERDUE"), "{text}");
+    assert!(
+        section("Waiting for the agent").contains("RSOS-WAITING"),
+        "{text}"
+    );
+    assert!(text.contains("ask-RSOS-OVERDUE"), "action links: {text}");
+    for member in ["H1234", "Smith", "John"] {
+        assert!(!text.contains(member));
     }
 }

@@ -15,3 +15,4 @@ mod ledger;
 mod limits;
 mod maintenance;
 mod spin_headers;
+mod sweep;

@@ -249,6 +249,18 @@ fn service_level(
             "business-day targets must be between 1 and 260".into(),
         ));
     }
+    if digest_time(&sla.digest_time).is_none() {
+        return Err(at.fail(
+            Place::key("sla", "digest_time"),
+            format!("`{}` is not a time of day: write HH:MM", sla.digest_time),
+        ));
+    }
+    if !days_ok(sla.awaiting_agent_alert_business_days) {
+        return Err(at.fail(
+            Place::key("sla", "awaiting_agent_alert_business_days"),
+            "business-day thresholds must be between 1 and 260".into(),
+        ));
+    }
     let mut seasons = Vec::new();
     for (i, s) in sla.seasons.iter().enumerate() {
         if !days_ok(s.respond_business_days) || !days_ok(s.follow_up_business_days) {
@@ -395,4 +407,15 @@ impl Place {
             .map(|(n, _)| n);
         Some(key_line.unwrap_or(section_start) + 1)
     }
+}
+
+/// A local time of day written `HH:MM` (24-hour).
+pub(crate) fn digest_time(text: &str) -> Option<chrono::NaiveTime> {
+    let (hours, minutes) = text.split_once(':')?;
+    let number = |t: &str| {
+        (t.len() == 2 && t.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| t.parse::<u32>().ok())
+            .flatten()
+    };
+    chrono::NaiveTime::from_hms_opt(number(hours)?, number(minutes)?, 0)
 }
