@@ -72,6 +72,32 @@ impl Headers {
         scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
     }
 
+    /// Whether the Bearer token is `expected` (not empty), compared as SHA-256 digests in
+    /// constant time: the answer tells neither how much of a guess was right nor how long the
+    /// token is.
+    pub fn bearer_is(&self, expected: &str) -> bool {
+        use sha2::{Digest, Sha256};
+        use subtle::ConstantTimeEq;
+        let given = Sha256::digest(self.bearer().unwrap_or_default().as_bytes());
+        let wanted = Sha256::digest(expected.as_bytes());
+        !expected.is_empty() && bool::from(given.ct_eq(&wanted))
+    }
+
+    /// `Idempotency-Key`: `Ok(None)` without one, `Err(())` when it is not 1 to 255 visible
+    /// ASCII characters (SPEC §7).
+    pub fn idempotency_key(&self) -> Result<Option<String>, ()> {
+        match self.bytes("idempotency-key") {
+            None => Ok(None),
+            Some(key)
+                if (1..=255).contains(&key.len())
+                    && key.iter().all(|b| (0x21..=0x7e).contains(b)) =>
+            {
+                Ok(Some(String::from_utf8_lossy(key).into_owned()))
+            }
+            Some(_) => Err(()),
+        }
+    }
+
     /// The client's address, without a port. Behind `trusted_hops` proxies (each appending the
     /// address it was called from to `X-Forwarded-For`), it is the `trusted_hops`-th entry
     /// from the right of every `X-Forwarded-For` value in order, or the leftmost when there are

@@ -8,6 +8,7 @@ use rsos_delivery::limits::{PER_ADDRESS, PER_AGENT, PER_RECIPIENT, PER_SAN};
 use rsos_delivery::{
     run, Config, Delivery, Facts, Finish, Mailer, NewRequest, RateCheck, RecordKeys,
 };
+use rsos_rules::insights;
 use rsos_rules::ledger::Entry;
 use rsos_rules::{
     assess, dispatch, normalise, notice, rfc3339, tracking_id, Assessment, BusinessClock,
@@ -19,6 +20,7 @@ use sha2::{Digest, Sha256};
 
 use spin_sdk::http::IncomingRequest;
 
+use crate::body::BodyError;
 use crate::headers::Headers;
 use crate::mail::MailClient;
 use crate::platform::{now_ms, now_utc, random_u64, WasiClock};
@@ -97,17 +99,16 @@ pub fn post(settings: &Settings, request: IncomingRequest, headers: &Headers) ->
     if declared.is_some_and(|len| len > BODY_LIMIT as u64) {
         return too_large();
     }
-    let idempotency_key = match headers.bytes("idempotency-key") {
-        None => None,
-        Some(key) if is_valid_key(key) => Some(String::from_utf8_lossy(key).into_owned()),
-        Some(_) => {
+    let idempotency_key = match headers.idempotency_key() {
+        Ok(key) => key,
+        Err(()) => {
             return Reply::error(
                 400,
                 "The Idempotency-Key header must be 1 to 255 visible ASCII characters.",
             )
         }
     };
-    let body = match read_body(&request) {
+    let body = match crate::body::read(&request, BODY_LIMIT) {
         Ok(body) => body,
         Err(BodyError::TooLarge) => return too_large(),
         Err(BodyError::Broken) => return Reply::error(400, "The request body could not be read."),
@@ -133,36 +134,6 @@ fn too_large() -> Reply {
     )
 }
 
-fn is_valid_key(key: &[u8]) -> bool {
-    (1..=255).contains(&key.len()) && key.iter().all(|b| (0x21..=0x7e).contains(b))
-}
-
-enum BodyError {
-    TooLarge,
-    Broken,
-}
-
-/// Reads at most `BODY_LIMIT` bytes; the rest is never pulled from the client.
-fn read_body(request: &IncomingRequest) -> Result<Vec<u8>, BodyError> {
-    use wasi::io::streams::StreamError;
-    let incoming = request.consume().map_err(|_| BodyError::Broken)?;
-    let mut body = Vec::new();
-    let stream = incoming.stream().map_err(|_| BodyError::Broken)?;
-    loop {
-        match stream.blocking_read(16 * 1024) {
-            Ok(chunk) => {
-                if body.len() + chunk.len() > BODY_LIMIT {
-                    return Err(BodyError::TooLarge);
-                }
-                body.extend_from_slice(&chunk);
-            }
-            Err(StreamError::Closed) => break,
-            Err(_) => return Err(BodyError::Broken),
-        }
-    }
-    Ok(body)
-}
-
 /// The request as it arrived, after the HTTP layer's checks.
 pub struct Submission<'a> {
     pub body: &'a [u8],
@@ -184,8 +155,9 @@ fn submit(settings: &Settings, kv: &Kv, submission: Submission<'_>) -> Reply {
     // is checked before any stored answer is replayed: a key alone reveals nothing.
     let assessment = assess(&request, ruleset);
     if assessment.verdict.outcome == Outcome::NeedsChanges {
-        // Nothing is sent and nothing is stored: the agent fixes the request and may reuse
-        // the key for the corrected one.
+        // Nothing is sent and nothing is stored but the insights counters: the agent fixes
+        // the request and may reuse the key for the corrected one.
+        count_returned(settings, kv, &submission, &request, &assessment);
         return needs_changes(&assessment);
     }
     let received = now_utc();
@@ -274,7 +246,51 @@ fn submit(settings: &Settings, kv: &Kv, submission: Submission<'_>) -> Reply {
     let config = Config::for_mail_timeout(settings.mail_timeout_ms, mailer.two_phase());
     let mut delivery = Delivery::new(config, keys, fingerprint, fresh, limits);
     let finish = run(&mut delivery, kv, &mut mailer, &WasiClock);
+    // A request the store holds counts once, in the week it was received, whichever answer
+    // (first, replay, or a 503 half-way) first reaches its agent.
+    if let Finish::Delivered(facts) | Finish::Replayed(facts) | Finish::MailFailed { facts, .. } =
+        &finish
+    {
+        let received =
+            DateTime::<Utc>::from_timestamp_millis(facts.received_ms).unwrap_or(received);
+        let tally = insights::recorded(&assessment, &facts.tracking_id, received, ruleset);
+        crate::insights::count(kv, &tally);
+    }
     answer(settings, &assessment, finish, &key)
+}
+
+/// Counts a 422 for the insights, under the agent a valid embed token names (normalised), or
+/// without embed tokens the request's SAN; with embed tokens and no valid token, nothing is
+/// counted (anyone could send it).
+fn count_returned(
+    settings: &Settings,
+    kv: &Kv,
+    submission: &Submission<'_>,
+    request: &Request,
+    assessment: &Assessment,
+) {
+    let token_san = if settings.embed_token_secret.is_empty() {
+        None
+    } else {
+        let token = submission.embed_token.as_deref().unwrap_or_default();
+        let now_s = i64::try_from(now_ms() / 1000).unwrap_or(i64::MAX);
+        match rsos_embed_token::verify(token, settings.embed_token_secret.as_bytes(), now_s) {
+            Ok(claims) => Some(normalise(Field::AgentSan, &claims.agent_san)),
+            Err(_) => return,
+        }
+    };
+    let key = submission.idempotency_key.clone().unwrap_or_else(|| {
+        let canonical = serde_json::to_vec(request).unwrap_or_default();
+        hex::encode(&Sha256::digest(&canonical)[..16])
+    });
+    let tally = insights::returned(
+        assessment,
+        token_san.as_deref(),
+        &key,
+        now_utc(),
+        Ruleset::builtin(),
+    );
+    crate::insights::count(kv, &tally);
 }
 
 /// The SPEC §7 reply for how the delivery ended.
@@ -458,7 +474,7 @@ fn needs_changes(assessment: &Assessment) -> Reply {
     )
 }
 
-fn too_many(retry_after_s: u64) -> Reply {
+pub(crate) fn too_many(retry_after_s: u64) -> Reply {
     Reply::error(
         429,
         "Too many requests; please wait a little and try again.",

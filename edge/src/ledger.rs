@@ -13,6 +13,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use spin_sdk::http::{IncomingRequest, Method};
 
+use crate::body::BodyError;
 use crate::headers::Headers;
 use crate::mail::MailClient;
 use crate::pages;
@@ -135,7 +136,8 @@ pub fn status_json(settings: &Settings, headers: &Headers, tracking_id: &str) ->
         Ok(link) => link,
         Err((status, sentence)) => return Reply::error(status, &sentence),
     };
-    if link.tracking_id != tracking_id || link.action.for_team() {
+    let agents_link = matches!(link.action, LinkAction::Status | LinkAction::Details);
+    if link.tracking_id != tracking_id || !agents_link {
         return Reply::error(403, "This link is for another request.");
     }
     let kv = match open_store() {
@@ -176,9 +178,9 @@ pub fn action(settings: &Settings, request: IncomingRequest, token: &str) -> Rep
             Err((status, sentence)) => pages::sentence(status, page.heading, sentence),
         },
         Method::Post => {
-            let body = match read_body(&request) {
-                Some(body) => body,
-                None => return pages::sentence(413, page.heading, "The form is too large."),
+            let body = match crate::body::read(&request, BODY_LIMIT) {
+                Ok(body) => body,
+                Err(_) => return pages::sentence(413, page.heading, "The form is too large."),
             };
             let form: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
             let value = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
@@ -253,13 +255,27 @@ pub fn apply(
             },
         }
     };
-    run_action(
+    let finish = run_action(
         &mut delivery,
         kv,
         &mut mailer,
         &crate::platform::WasiClock,
         decide,
-    )
+    );
+    // The event the action recorded counts for the insights, once per event (a retry that
+    // finds it done, or a later action's replay, meets the same marker).
+    if let Finish::Delivered(facts) | Finish::Replayed(facts) | Finish::MailFailed { facts, .. } =
+        &finish
+    {
+        if let Some(tally) = facts
+            .ledger
+            .as_deref()
+            .and_then(|entry| rsos_rules::insights::acted(entry, ruleset))
+        {
+            crate::insights::count(kv, &tally);
+        }
+    }
+    finish
 }
 
 /// The page after a team action.
@@ -342,8 +358,12 @@ pub fn details(
             "Send the details as JSON with Content-Type: application/json.",
         );
     }
-    let Some(body) = read_body(&request) else {
-        return Reply::error(413, "The details are larger than 64 KiB; shorten them.");
+    let body = match crate::body::read(&request, BODY_LIMIT) {
+        Ok(body) => body,
+        Err(BodyError::TooLarge) => {
+            return Reply::error(413, "The details are larger than 64 KiB; shorten them.")
+        }
+        Err(BodyError::Broken) => return Reply::error(400, "The request body could not be read."),
     };
     // The details are a request body (the member's names, the fields asked for, the details
     // in `summary`), read by the one parser every shell uses.
@@ -369,10 +389,15 @@ pub fn details(
         }
     };
     // One application per Idempotency-Key (or per body, without one).
-    let key = headers
-        .text("idempotency-key")
-        .map(str::to_owned)
-        .unwrap_or_else(|| hex::encode(&Sha256::digest(&body)[..16]));
+    let key = match headers.idempotency_key() {
+        Ok(key) => key.unwrap_or_else(|| hex::encode(&Sha256::digest(&body)[..16])),
+        Err(()) => {
+            return Reply::error(
+                400,
+                "The Idempotency-Key header must be 1 to 255 visible ASCII characters.",
+            )
+        }
+    };
     let action_id = format!("details:{key}");
     let finish = apply(
         settings,
@@ -412,25 +437,5 @@ pub fn details(
         | Finish::Unreadable
         | Finish::Limited { .. }
         | Finish::Conflict => crate::unavailable(),
-    }
-}
-
-/// Reads at most `BODY_LIMIT` bytes; `None` when there are more (or the body breaks).
-fn read_body(request: &IncomingRequest) -> Option<Vec<u8>> {
-    use wasi::io::streams::StreamError;
-    let incoming = request.consume().ok()?;
-    let stream = incoming.stream().ok()?;
-    let mut body = Vec::new();
-    loop {
-        match stream.blocking_read(16 * 1024) {
-            Ok(chunk) => {
-                if body.len() + chunk.len() > BODY_LIMIT {
-                    return None;
-                }
-                body.extend_from_slice(&chunk);
-            }
-            Err(StreamError::Closed) => return Some(body),
-            Err(_) => return None,
-        }
     }
 }

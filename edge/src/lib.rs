@@ -4,8 +4,8 @@
 //! is in scope and complete — has `rsos-delivery` send the forward to the mailbox and the
 //! acknowledgement to the agent through an HTTP mail API (Microsoft Graph or a JSON webhook),
 //! exactly once per agent and `Idempotency-Key`. Out-of-scope requests get the guidance reply;
-//! incomplete ones a 422 with the rules' own messages. `POST /api/maintenance/purge` is the
-//! operator's housekeeping.
+//! incomplete ones a 422 with the rules' own messages. The promise ledger's links and pages,
+//! the coaching insights, and the operator's maintenance endpoints (purge, sweep) sit beside it.
 //!
 //! Architecture invariant: this crate decides nothing. Validation, subject, scope, urgency,
 //! service times, tracking IDs, email texts and the verdict JSON come from `rsos-rules`;
@@ -30,7 +30,9 @@ macro_rules! log_line {
     }};
 }
 
+mod body;
 mod headers;
+mod insights;
 mod intake;
 mod ledger;
 mod mail;
@@ -59,6 +61,12 @@ enum Route {
     StatusPage,
     /// `GET`/`POST /api/actions/{link}`: a team action's page.
     Action,
+    /// `POST /api/events`: a form event for the coaching insights (issue 12).
+    Events,
+    /// `GET /api/insights`: the insights counts, for scripts (Bearer `insights_token`).
+    Insights,
+    /// `GET /api/insights/{link}`: the insights page the team's digest links to.
+    InsightsPage,
     /// `POST /api/maintenance/purge`, for the operator's scheduler.
     Purge,
     /// `POST /api/maintenance/sweep`, for the operator's scheduler.
@@ -69,7 +77,10 @@ impl Route {
     /// Whether browser pages of other origins may call it (CORS): the form's endpoints, never
     /// the pages or the maintenance endpoints.
     fn for_browsers(self) -> bool {
-        matches!(self, Route::Requests | Route::Status | Route::Details)
+        matches!(
+            self,
+            Route::Requests | Route::Status | Route::Details | Route::Events
+        )
     }
 }
 
@@ -83,6 +94,9 @@ fn router() -> &'static matchit::Router<Route> {
             ("/api/requests/{id}/details", Route::Details),
             ("/api/status/{link}", Route::StatusPage),
             ("/api/actions/{link}", Route::Action),
+            ("/api/events", Route::Events),
+            ("/api/insights", Route::Insights),
+            ("/api/insights/{link}", Route::InsightsPage),
             ("/api/maintenance/purge", Route::Purge),
             ("/api/maintenance/sweep", Route::Sweep),
         ];
@@ -140,6 +154,14 @@ fn handle(request: IncomingRequest) -> Response {
         },
         (Ok(settings), Some(Route::StatusPage)) => ledger::status_page(settings, &request, &param),
         (Ok(settings), Some(Route::Action)) => ledger::action(settings, request, &param),
+        (Ok(settings), Some(Route::Events)) => match request.method() {
+            Method::Options => preflight(settings, origin.as_deref(), "POST, OPTIONS"),
+            _ => insights::event(settings, request, &headers),
+        },
+        (Ok(settings), Some(Route::Insights)) if !settings.insights_token.is_empty() => {
+            insights::api(settings, &request, &headers)
+        }
+        (Ok(settings), Some(Route::InsightsPage)) => insights::page(settings, &request, &param),
         (Ok(settings), Some(Route::Purge)) if !settings.maintenance_token.is_empty() => {
             maintenance::purge(settings, &request, &headers)
         }

@@ -6,11 +6,9 @@
 use rsos_delivery::{
     housekeeping, run, Config, Delivery, Finish, Mailer, NewRequest, Record, RecordKeys, Store,
 };
-use rsos_rules::ledger::{digest_due, digest_email, Action, Entry};
+use rsos_rules::ledger::{digest_due, digest_email, Action, DigestCoaching, Entry};
 use rsos_rules::Ruleset;
-use sha2::{Digest, Sha256};
 use spin_sdk::http::{IncomingRequest, Method};
-use subtle::ConstantTimeEq;
 
 use crate::headers::Headers;
 use crate::mail::MailClient;
@@ -19,20 +17,12 @@ use crate::reply::Reply;
 use crate::settings::Settings;
 use crate::store::Kv;
 
-/// The maintenance token, compared as digests in constant time: the answer tells neither how
-/// much of a guess was right nor how long the token is.
-fn authorised(settings: &Settings, headers: &Headers) -> bool {
-    let given = Sha256::digest(headers.bearer().unwrap_or_default().as_bytes());
-    let expected = Sha256::digest(settings.maintenance_token.as_bytes());
-    given.ct_eq(&expected).into()
-}
-
 /// The store, after the method and the token are checked; or the answer that says why not.
 fn checked(settings: &Settings, request: &IncomingRequest, headers: &Headers) -> Result<Kv, Reply> {
     if request.method() != Method::Post {
         return Err(Reply::error(405, "Only POST is accepted here.").with_header("allow", "POST"));
     }
-    if !authorised(settings, headers) {
+    if !headers.bearer_is(&settings.maintenance_token) {
         return Err(Reply::error(
             401,
             "Send the maintenance token as a Bearer token.",
@@ -55,12 +45,13 @@ pub fn purge(settings: &Settings, request: &IncomingRequest, headers: &Headers) 
         .idempotency_retention_hours
         .saturating_mul(3_600_000);
     let cutoff_ms = i64::try_from(now.saturating_sub(retention_ms)).unwrap_or(0);
-    match housekeeping::purge(&kv, cutoff_ms, now) {
+    match housekeeping::purge(&kv, cutoff_ms, now, &crate::insights::retention()) {
         Ok(purged) => {
             log_line!(
-                "rsos-edge: purge deleted {} records and {} counters, kept {} undelivered (more: {})",
+                "rsos-edge: purge deleted {} records, {} counters and {} insights keys, kept {} undelivered (more: {})",
                 purged.records,
                 purged.counters,
+                purged.insights,
                 purged.undelivered,
                 purged.more
             );
@@ -242,12 +233,19 @@ fn digest(
             entries.push(entry);
         }
     }
+    let (week, topics) = crate::insights::digest_topics(kv);
+    let coaching = DigestCoaching {
+        link: crate::insights::link_for(settings),
+        week,
+        topics,
+    };
     let email = digest_email(
         &entries,
         now,
         ruleset,
         &settings.mailbox_address,
         &|tracking| crate::ledger::links_for(settings, tracking),
+        &coaching,
     );
     let sent = email.is_some();
     let mut mailer = MailClient::new(settings, kv);

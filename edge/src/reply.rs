@@ -14,7 +14,7 @@ pub struct Reply {
     pub status: u16,
     pub body: String,
     pub headers: Vec<(&'static str, String)>,
-    /// `application/json`, or `text/html; charset=utf-8` for a page.
+    /// `application/json`, `text/html; charset=utf-8` for a page, `text/csv` for an export.
     pub content_type: &'static str,
     /// The Content-Security-Policy.
     pub csp: String,
@@ -48,6 +48,17 @@ impl Reply {
             csp: format!(
                 "default-src 'none'; style-src 'sha256-{style_hash}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
             ),
+        }
+    }
+
+    /// A plain text body of `content_type` (the insights CSV).
+    pub fn text(status: u16, content_type: &'static str, body: String) -> Reply {
+        Reply {
+            status,
+            body,
+            headers: Vec::new(),
+            content_type,
+            csp: JSON_CSP.to_owned(),
         }
     }
 

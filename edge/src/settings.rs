@@ -63,6 +63,10 @@ pub struct Settings {
     pub details_url: String,
     /// How long a link works, in days.
     pub link_lifetime_days: u64,
+    /// Bearer token of `GET /api/insights` (scripts, spreadsheets); empty = no such API.
+    pub insights_token: String,
+    /// Form events (`POST /api/events`) per address, or per agent with embed tokens, per minute.
+    pub rate_limit_events_per_minute: u64,
 }
 
 /// A variable the manifest must define is missing or does not parse; the operator fixes it.
@@ -194,6 +198,8 @@ impl Settings {
             },
             details_url: text_or("details_url", ""),
             link_lifetime_days: number_or("link_lifetime_days", 180)?.clamp(1, 3650),
+            insights_token: variables::get("insights_token").unwrap_or_default(),
+            rate_limit_events_per_minute: number_or("rate_limit_events_per_minute", 30)?,
         })
     }
 

@@ -27,6 +27,8 @@ pub struct Purged {
     pub records: usize,
     /// Counters of rate windows that are over, deleted.
     pub counters: usize,
+    /// Insights counters and markers past their retention, deleted (issue 12).
+    pub insights: usize,
     /// Records past the retention that were never delivered, kept.
     pub undelivered: usize,
     /// Forwarded requests past the retention that are not resolved, kept (still tracked).
@@ -36,11 +38,17 @@ pub struct Purged {
 }
 
 /// Deletes delivered records received before `cutoff_ms` (ms since the Unix epoch) with their
-/// claim counters, and spent rate counters at `now_ms`, resuming where the previous call stopped.
+/// claim counters, spent rate counters at `now_ms`, and insights keys past `insights`' retention,
+/// resuming where the previous call stopped.
 /// Claim counters go first: while they go, the record still answers every retry with a replay;
 /// once the record is gone, a retry under that key is a new request (the retention is the
 /// idempotency window).
-pub fn purge(store: &impl Store, cutoff_ms: i64, now_ms: u64) -> Result<Purged, StoreError> {
+pub fn purge(
+    store: &impl Store,
+    cutoff_ms: i64,
+    now_ms: u64,
+    insights: &crate::tally::Retention,
+) -> Result<Purged, StoreError> {
     let mut keys = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
@@ -91,6 +99,10 @@ pub fn purge(store: &impl Store, cutoff_ms: i64, now_ms: u64) -> Result<Purged, 
             store.delete(key)?;
             deletions += 1;
             purged.counters += 1;
+        } else if insights.is_spent(key) {
+            store.delete(key)?;
+            deletions += 1;
+            purged.insights += 1;
         }
         let spent = deletions >= DELETIONS || reads >= READS;
         if spent && i + 1 < keys.len() {

@@ -36,6 +36,7 @@ pub mod machine;
 pub mod mailer;
 pub mod record;
 pub mod store;
+pub mod tally;
 
 pub use driver::{run, run_action, Clock, ManualClock};
 pub use keys::RecordKeys;

@@ -29,6 +29,11 @@ pub const PER_AGENT: Window = Window {
     scope: "agent",
     seconds: 60,
 };
+/// Form events (`POST /api/events`) per address, or per agent with embed tokens, per minute.
+pub const PER_EVENTS: Window = Window {
+    scope: "events",
+    seconds: 60,
+};
 /// New requests per agent SAN per hour.
 pub const PER_SAN: Window = Window {
     scope: "san",
@@ -40,7 +45,7 @@ pub const PER_RECIPIENT: Window = Window {
     seconds: 3600,
 };
 
-const WINDOWS: [Window; 4] = [PER_ADDRESS, PER_AGENT, PER_SAN, PER_RECIPIENT];
+const WINDOWS: [Window; 5] = [PER_ADDRESS, PER_AGENT, PER_EVENTS, PER_SAN, PER_RECIPIENT];
 
 /// One hit to count: the counter of the current window, and what to answer past the limit.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

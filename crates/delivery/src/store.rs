@@ -39,6 +39,13 @@ pub trait Store {
     /// Keys in the store after `cursor`, one page (its size is the store's choice). Callers
     /// filter by prefix: Spin key-value lists every key of a store.
     fn keys(&self, cursor: Option<&str>) -> Result<KeyPage, StoreError>;
+
+    /// A counter's value (an absent counter is 0). Read by adding 0: backends encode counters
+    /// differently (SQLite: eight little-endian bytes; Redis: decimal text), and only their
+    /// own `increment` knows how.
+    fn count(&self, key: &str) -> Result<i64, StoreError> {
+        self.increment(key, 0)
+    }
 }
 
 /// A store in memory: one map behind a mutex, so every operation is linearizable. For native

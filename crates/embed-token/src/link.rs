@@ -37,16 +37,19 @@ pub enum LinkAction {
     Ask,
     /// Mark the request resolved (team).
     Resolve,
+    /// See the coaching insights (team; the link names no request).
+    Insights,
 }
 
 impl LinkAction {
     /// Every action.
-    pub const ALL: [LinkAction; 5] = [
+    pub const ALL: [LinkAction; 6] = [
         LinkAction::Status,
         LinkAction::Details,
         LinkAction::Respond,
         LinkAction::Ask,
         LinkAction::Resolve,
+        LinkAction::Insights,
     ];
 
     /// The name in a link: `status`, `details`, `respond`, `ask`, `resolve`.
@@ -57,6 +60,7 @@ impl LinkAction {
             LinkAction::Respond => "respond",
             LinkAction::Ask => "ask",
             LinkAction::Resolve => "resolve",
+            LinkAction::Insights => "insights",
         }
     }
 
@@ -65,7 +69,8 @@ impl LinkAction {
         LinkAction::ALL.into_iter().find(|a| a.as_str() == name)
     }
 
-    /// Whether a Customer Care Specialist's link (in the forward), rather than the agent's.
+    /// Whether a Customer Care Specialist's action link (in the forward), rather than the
+    /// agent's or the insights page's.
     pub const fn for_team(self) -> bool {
         matches!(
             self,

@@ -888,13 +888,15 @@ pub fn digest_due(now: DateTime<Utc>, ruleset: &Ruleset) -> Option<chrono::Naive
 /// The team's daily digest at `now` (to the mailbox): requests whose respond-by is today,
 /// overdue ones, agent updates due, and requests waiting for the agent longer than
 /// `sla.awaiting_agent_alert_business_days`; each line with its tracking ID, plan, topic,
-/// urgency, dates and action links. `None` when nothing is due: no email is sent then.
+/// urgency, dates and action links; then `coaching` (issue 12). `None` when nothing is due
+/// and there are no coaching topics: no email is sent then.
 pub fn digest_email(
     entries: &[Entry],
     now: DateTime<Utc>,
     ruleset: &Ruleset,
     mailbox: &str,
     links: &dyn Fn(&str) -> Links,
+    coaching: &DigestCoaching,
 ) -> Option<Email> {
     let zone = ruleset.time_zone();
     let clock = BusinessClock::new(ruleset);
@@ -928,7 +930,9 @@ pub fn digest_email(
             updates.push(entry);
         }
     }
-    if due_today.is_empty() && overdue.is_empty() && updates.is_empty() && waiting.is_empty() {
+    let nothing_due =
+        due_today.is_empty() && overdue.is_empty() && updates.is_empty() && waiting.is_empty();
+    if nothing_due && coaching.topics.is_empty() {
         return None;
     }
     let show = |ms: i64| {
@@ -972,6 +976,26 @@ pub fn digest_email(
             }
         }
     }
+    if nothing_due {
+        text.push_str("\nNo request needs the team's attention today.\n");
+    }
+    if let Some(week) = coaching
+        .week
+        .as_ref()
+        .filter(|_| !coaching.topics.is_empty())
+    {
+        let _ = write!(text, "\nLast week's top coaching topics ({week}):\n");
+        for (i, topic) in coaching.topics.iter().enumerate() {
+            let _ = writeln!(text, "{}. {topic}", i + 1);
+        }
+    }
+    if let Some(link) = &coaching.link {
+        let _ = write!(
+            text,
+            "\nCoaching insights, last {} weeks: {link}\n",
+            ruleset.insights().weeks_shown
+        );
+    }
     Some(Email {
         kind: EmailKind::Digest,
         to: mailbox.to_owned(),
@@ -983,6 +1007,18 @@ pub fn digest_email(
         ),
         text,
     })
+}
+
+/// The coaching part of the team's digest (issue 12): the link to the insights page, and on
+/// the first business day of a week the previous week's top coaching topics.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DigestCoaching {
+    /// The signed insights page link, when the deployment signs links.
+    pub link: Option<String>,
+    /// The week the topics are from (`2026-W48`).
+    pub week: Option<String>,
+    /// At most three topics, most frequent reason first.
+    pub topics: Vec<String>,
 }
 
 /// What the confirmation page of a team action says.

@@ -39,6 +39,7 @@
 //! 3. the ruleset: `ruleset` (and its compile steps);
 //! 4. judgement: `verdict` ([`assess`] and the field checks), `clock` (the business clock);
 //! 5. output: `email` (and [`dispatch`]), `ledger` (a forwarded request's life, SPEC §9),
+//!    `insights` (what is counted for coaching, and the report),
 //!    `tracking`, `form` (hints, the urgent banner),
 //!    `policy` (the ruleset in words), `notice` (what the agent is told about an unfinished
 //!    delivery), `json` (feature `json`).
@@ -62,6 +63,7 @@ mod verdict;
 // 5. Output.
 mod email;
 mod form;
+pub mod insights;
 #[cfg(feature = "json")]
 mod json;
 pub mod ledger;
@@ -79,7 +81,8 @@ pub use form::{urgent_banner, CallLink, UrgentBanner};
 #[cfg(feature = "json")]
 pub use json::MalformedRequest;
 pub use ruleset::{
-    Category, Limit, LineOfBusiness, Ruleset, RulesetError, SlaTargets, Topic, SUPPORTED_ZONES,
+    Category, InsightsPolicy, Limit, LineOfBusiness, Ruleset, RulesetError, SlaTargets, Topic,
+    SUPPORTED_ZONES,
 };
 pub use text::normalise;
 pub use tracking::tracking_id;

@@ -24,6 +24,44 @@ pub struct RulesetFile {
     pub out_of_scope: Vec<OutOfScopeEntry>,
     pub urgency: Urgency,
     pub acknowledgement: AcknowledgementEntry,
+    /// What each reason requests come back for means for coaching (issue 12).
+    #[serde(default)]
+    pub coaching: Vec<CoachingEntry>,
+    /// How insights are kept and shown (issue 12).
+    #[serde(default)]
+    pub insights: InsightsPolicy,
+}
+
+/// `[insights]`: the weeks the page and the digest cover, how long counters are kept, and how
+/// long the digest's insights link works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct InsightsPolicy {
+    /// Weeks the insights page and `GET /api/insights` cover, this week included.
+    pub weeks_shown: u32,
+    /// Weeks counters are kept before the purge deletes them.
+    pub keep_weeks: u32,
+    /// Days the digest's link to the insights page works.
+    pub link_days: u32,
+}
+
+impl Default for InsightsPolicy {
+    fn default() -> Self {
+        InsightsPolicy {
+            weeks_shown: 12,
+            keep_weeks: 53,
+            link_days: 14,
+        }
+    }
+}
+
+/// A coaching topic for a reason insights count: `reason` is a counted metric's name or the
+/// start of it (`error.member_id` covers every Member ID error).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CoachingEntry {
+    pub reason: NonEmpty,
+    pub topic: NonEmpty,
 }
 
 /// A field's length range in characters (Unicode scalar values), inclusive.

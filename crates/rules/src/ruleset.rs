@@ -17,7 +17,7 @@ use crate::holidays::HolidayCalendar;
 use crate::model::RulesetFile;
 use crate::words::WordMatcher;
 
-pub use crate::model::Limit;
+pub use crate::model::{InsightsPolicy, Limit};
 
 /// A ruleset that cannot be used, said in one sentence that points at the place to fix.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -216,6 +216,27 @@ impl Ruleset {
     /// The targets outside peak seasons.
     pub fn sla(&self) -> SlaTargets {
         self.sla
+    }
+
+    /// The coaching topic for a counted reason (a metric name, e.g. `error.member_id.required`):
+    /// the `[[coaching]]` entry whose `reason` is the longest start of it.
+    pub fn coaching_topic(&self, reason: &str) -> Option<&str> {
+        self.file
+            .coaching
+            .iter()
+            .filter(|c| {
+                reason == c.reason.0
+                    || reason
+                        .strip_prefix(c.reason.0.as_str())
+                        .is_some_and(|rest| rest.starts_with('.'))
+            })
+            .max_by_key(|c| c.reason.0.len())
+            .map(|c| c.topic.0.as_str())
+    }
+
+    /// How insights are kept and shown (`[insights]`, issue 12).
+    pub fn insights(&self) -> InsightsPolicy {
+        self.file.insights
     }
 
     /// When the team's daily digest goes out on business days, local time (`sla.digest_time`).

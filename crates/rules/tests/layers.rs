@@ -10,7 +10,7 @@ const ORDER: &[&str] = &[
     "holidays", "words",   // policy parts
     "ruleset", // the ruleset
     "verdict", "clock", // judgement
-    "email", "ledger", "tracking", "form", "policy", "notice", "json", // output
+    "email", "ledger", "insights", "tracking", "form", "policy", "notice", "json", // output
 ];
 
 fn source_files(dir: &Path, out: &mut Vec<PathBuf>) {

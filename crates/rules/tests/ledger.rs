@@ -531,7 +531,7 @@ fn the_digest_is_due_on_business_days_at_its_time() {
 
 #[test]
 fn the_digest_lists_what_is_due_and_is_not_sent_when_nothing_is() {
-    use rsos_rules::ledger::digest_email;
+    use rsos_rules::ledger::{digest_email, DigestCoaching};
     let links = |tracking: &str| Links {
         ask: Some(format!("https://rsos.example/api/actions/ask-{tracking}")),
         ..Links::default()
@@ -543,7 +543,8 @@ fn the_digest_lists_what_is_due_and_is_not_sent_when_nothing_is() {
             ny(2026, 11, 30, 11, 0),
             ruleset(),
             "m",
-            &links
+            &links,
+            &DigestCoaching::default(),
         ),
         None,
         "nothing due"
@@ -566,6 +567,11 @@ fn the_digest_lists_what_is_due_and_is_not_sent_when_nothing_is() {
         ruleset(),
         "AgentRSOS@humana.com",
         &links,
+        &DigestCoaching {
+            link: Some("https://rsos.example/api/insights/l1.x.y".into()),
+            week: Some("2026-W48".into()),
+            topics: vec!["Member ID missing or mistyped.".into()],
+        },
     )
     .expect("a digest");
     assert_eq!(email.kind, EmailKind::Digest);
@@ -582,6 +588,30 @@ fn the_digest_lists_what_is_due_and_is_not_sent_when_nothing_is() {
         "{text}"
     );
     assert!(text.contains("ask-RSOS-OVERDUE"), "action links: {text}");
+    assert!(
+        section("Last week's top coaching topics (2026-W48)").contains("1. Member ID missing"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Coaching insights, last 12 weeks: https://rsos.example/api/insights/l1.x.y")
+    );
+    // A quiet Monday still carries last week's topics.
+    let quiet = digest_email(
+        &[],
+        ny(2026, 11, 30, 8, 0),
+        ruleset(),
+        "m",
+        &links,
+        &DigestCoaching {
+            link: None,
+            week: Some("2026-W48".into()),
+            topics: vec!["Summaries too short.".into()],
+        },
+    )
+    .expect("topics alone make a digest");
+    assert!(quiet
+        .text
+        .contains("No request needs the team's attention today."));
     for member in ["H1234", "Smith", "John"] {
         assert!(!text.contains(member));
     }

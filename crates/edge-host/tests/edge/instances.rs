@@ -10,7 +10,7 @@ use crate::kit::*;
 use serde_json::Value;
 
 /// A child process killed when the test ends, pass or fail.
-struct Running(Child);
+pub(crate) struct Running(Child);
 
 impl Drop for Running {
     fn drop(&mut self) {
@@ -37,7 +37,8 @@ fn wait_for(addr: SocketAddr, what: &str, child: &mut Child) {
     }
 }
 
-fn redis() -> (Running, String) {
+/// A Redis server of its own on a free port, and its URL.
+pub(crate) fn redis() -> (Running, String) {
     let port = free_port();
     let mut child = Command::new("redis-server")
         .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])

@@ -10,6 +10,7 @@ mod api;
 mod emails;
 mod host;
 mod idempotency;
+mod insights;
 mod instances;
 mod ledger;
 mod limits;

@@ -134,10 +134,12 @@ async fn purge_deletes_records_past_retention_and_a_retry_is_then_new() {
     assert_eq!(purged.status, 200, "{}", purged.text());
     assert_eq!(purged.json()["records"], 1);
     assert_eq!(purged.json()["more"], false);
-    // Only the address's rate counter of this minute is left.
+    // Only the address's rate counter of this minute is left, and the week's insights
+    // counters (kept `[insights] keep_weeks`).
     let left = stored_keys(&file).await;
     assert!(
-        left.iter().all(|k| k.starts_with("count/addr/")),
+        left.iter()
+            .all(|k| k.starts_with("count/addr/") || k.starts_with("tally/")),
         "{left:?}"
     );
 

@@ -24,6 +24,7 @@ impl Ruleset {
         let holidays = holiday_calendar(&file, &at)?;
         let (sla, seasons) = service_level(&file, &at)?;
         let acknowledgement_text = acknowledgement(&file, &lines, &at)?;
+        check_insights(&file, &at)?;
         Ok(Ruleset {
             zone,
             lines,
@@ -234,6 +235,31 @@ fn holiday_calendar(file: &RulesetFile, at: &Locator) -> Result<HolidayCalendar,
         };
         at.fail(place, message)
     })
+}
+
+/// Issue 12: the insights cover 1 to 53 weeks, are kept at least as long as they are shown
+/// (at most ten years), and the digest's link works 1 to 90 days.
+fn check_insights(file: &RulesetFile, at: &Locator) -> Result<(), RulesetError> {
+    let policy = &file.insights;
+    if !(1..=53).contains(&policy.weeks_shown) {
+        return Err(at.fail(
+            Place::key("insights", "weeks_shown"),
+            "weeks_shown must be between 1 and 53".into(),
+        ));
+    }
+    if !(policy.weeks_shown..=530).contains(&policy.keep_weeks) {
+        return Err(at.fail(
+            Place::key("insights", "keep_weeks"),
+            "keep_weeks must be at least weeks_shown and at most 530".into(),
+        ));
+    }
+    if !(1..=90).contains(&policy.link_days) {
+        return Err(at.fail(
+            Place::key("insights", "link_days"),
+            "link_days must be between 1 and 90".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// SPEC §6: business-day targets of 1 to 260 days (a year), and the peak seasons.
