@@ -137,20 +137,26 @@ pub const SUPPORTED_ZONES: &[&str] = &[
 ];
 
 static BUILTIN: OnceLock<Ruleset> = OnceLock::new();
-static BUILTIN_BYTES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/default_ruleset.postcard"));
+
+/// The built-in ruleset's file as build.rs wrote it out, in Rust, from
+/// `ruleset/default.toml` (which it parsed with the same model).
+fn builtin_file() -> RulesetFile {
+    use crate::model;
+    fn s(text: &str) -> String {
+        text.to_owned()
+    }
+    include!(concat!(env!("OUT_DIR"), "/default_ruleset.rs"))
+}
 
 impl Ruleset {
     /// The ruleset compiled into this build (`crates/rules/ruleset/default.toml`).
     pub fn builtin() -> &'static Ruleset {
         BUILTIN.get_or_init(|| {
-            // build.rs produced these bytes from the same model and a test compiles them, so
+            // build.rs wrote the file out from the same model and a test compiles it, so
             // failing here means a broken build, not bad input.
             // (A plain panic, not `expect`: formatting the error would ship its Debug code
             // to browsers for a failure that cannot happen there.)
-            let Ok(file) = postcard::from_bytes::<RulesetFile>(BUILTIN_BYTES) else {
-                panic!("the built-in ruleset was encoded by build.rs from the same model");
-            };
-            let Ok(ruleset) = Ruleset::compile(file, None) else {
+            let Ok(ruleset) = Ruleset::compile(builtin_file(), None) else {
                 panic!("the built-in ruleset is checked by its tests");
             };
             ruleset
