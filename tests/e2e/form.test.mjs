@@ -149,7 +149,7 @@ test('mixed lines of business: warning, confirmation required, split into two dr
   await mixed.waitFor();
   assert.match(await mixed.textContent(), /HumanaOne/);
   await send(page).click();
-  const confirm = field(page, 'This request is about one plan only');
+  const confirm = field(page, 'This request is about one plan only.');
   await expectAttr(confirm, 'aria-invalid', 'true', 'confirmation_required on the checkbox');
   await screenshot(page, 'mixed');
 
@@ -259,7 +259,7 @@ test('axe-core finds no violations: empty form, errors, warnings, confirmation',
   assert.deepEqual(await axeScan(page), [], 'with errors');
   await fill(page, { topic: 'access_to_care', summary: 'Urgent hospital stay; the member also has a HumanaOne plan and a commission question.' });
   assert.deepEqual(await axeScan(page), [], 'with urgent, mixed and out-of-scope hints');
-  await field(page, 'This request is about one plan only').check();
+  await field(page, 'This request is about one plan only.').check();
   await send(page).click();
   await host(page).getByRole('heading', { name: 'Request sent' }).waitFor();
   assert.deepEqual(await axeScan(page), [], 'confirmation');
