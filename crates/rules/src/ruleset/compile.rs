@@ -2,10 +2,12 @@
 //! per SPEC section, each refusing what its section cannot use with a sentence that names
 //! the place in the file.
 
+use std::sync::OnceLock;
+
 use chrono_tz::Tz;
 
 use super::{
-    tel_uri, Category, LineOfBusiness, Ruleset, RulesetError, Season, SlaTargets, Topic,
+    tel_uri, Category, LineOfBusiness, Ruleset, RulesetError, Season, Service, SlaTargets, Topic,
     SUPPORTED_ZONES,
 };
 use crate::holidays::HolidayCalendar;
@@ -13,30 +15,55 @@ use crate::model::{self, RulesetFile};
 use crate::words::{Tag, WordMatcher};
 
 impl Ruleset {
+    /// Every part checked and made now, so that every error names its place (`from_toml`).
     pub(super) fn compile(file: RulesetFile, text: Option<&str>) -> Result<Ruleset, RulesetError> {
-        let at = Locator { text };
-        let zone = time_zone(&file, &at)?;
-        check_limits(&file.limits, &at)?;
-        let categories = categories(&file, &at)?;
-        let lines = lines_of_business(&file, &categories, &at)?;
-        let topics = topics(&file, &categories, &at)?;
-        let words = word_lists(&file, &at)?;
-        let holidays = holiday_calendar(&file, &at)?;
-        let (sla, seasons) = service_level(&file, &at)?;
-        let acknowledgement_text = acknowledgement(&file, &lines, &at)?;
+        let ruleset = Ruleset::compile_lazily_at(file, &Locator { text })?;
+        let service = service(&ruleset.file, &ruleset.lines, text)?;
+        let _ = ruleset.service.set(service);
+        Ok(ruleset)
+    }
+
+    /// What verdicts need, checked and made now; the clock's and the emails' parts on first
+    /// use ([`Ruleset::service`]). For the built-in ruleset, which its tests check whole.
+    pub(super) fn compile_lazily(file: RulesetFile) -> Result<Ruleset, RulesetError> {
+        Ruleset::compile_lazily_at(file, &Locator { text: None })
+    }
+
+    fn compile_lazily_at(file: RulesetFile, at: &Locator) -> Result<Ruleset, RulesetError> {
+        let zone = time_zone(&file, at)?;
+        check_limits(&file.limits, at)?;
+        let categories = categories(&file, at)?;
+        let lines = lines_of_business(&file, &categories, at)?;
+        let topics = topics(&file, &categories, at)?;
+        let words = word_lists(&file, at)?;
         Ok(Ruleset {
             zone,
             lines,
             topics,
             categories,
             words,
-            holidays,
-            sla,
-            seasons,
-            acknowledgement_text,
+            service: OnceLock::new(),
             file,
         })
     }
+}
+
+/// SPEC §6 and §7: the parts of the business clock and the emails.
+pub(super) fn service(
+    file: &RulesetFile,
+    lines: &[LineOfBusiness],
+    text: Option<&str>,
+) -> Result<Service, RulesetError> {
+    let at = Locator { text };
+    let holidays = holiday_calendar(file, &at)?;
+    let (sla, seasons) = service_level(file, &at)?;
+    let acknowledgement_text = acknowledgement(file, lines, &at)?;
+    Ok(Service {
+        holidays,
+        sla,
+        seasons,
+        acknowledgement_text,
+    })
 }
 
 /// [`SUPPORTED_ZONES`] with their zones. Looked up here rather than parsed with chrono-tz's
