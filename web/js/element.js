@@ -81,6 +81,10 @@ export function localTime(rfc3339) {
   });
 }
 
+export function clockIn(seconds) {
+  return new Date(Date.now() + seconds * 1000).toLocaleTimeString();
+}
+
 export function newIdempotencyKey() {
   if (globalThis.crypto && crypto.randomUUID) return crypto.randomUUID();
   const bytes = new Uint8Array(16);

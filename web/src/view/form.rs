@@ -99,13 +99,13 @@ pub fn form_view(
                     { guidance(oos) }
                 </section>
             } else {
-                // The honeypot (for deployments without embed tokens): off screen, out of the
-                // tab order and hidden from assistive technology.
-                <div class="trap" aria-hidden="true">
-                    <label for="rsos-website">{"Leave this field empty"}</label>
-                    <input id="rsos-website" name="rsos_website" type="text" tabindex="-1"
-                        autocomplete="off" />
-                </div>
+                // The honeypot, for deployments without embed tokens: people never see it (off
+                // screen, out of the tab order, hidden from assistive technology). Its name and
+                // label match no autofill heuristic and password managers are told to skip it;
+                // if autofill fills it anyway, the edge answers 400 `trap` and sends nothing,
+                // and the form clears it (app.rs) so the agent can send again. Raw markup: the
+                // password managers' attribute names (`data-1p-ignore`) are not Rust tokens.
+                { Html::from_html_unchecked(TRAP.into()) }
                 <div class="actions">
                     // aria-disabled, not disabled: a disabled button drops the keyboard focus
                     // while the request is in flight; the submit handler ignores presses.
@@ -120,6 +120,13 @@ pub fn form_view(
         </form>
     }
 }
+
+/// The hidden field; `TRAP_SELECTOR` (app.rs) finds it.
+const TRAP: &str = concat!(
+    r#"<div class="trap" aria-hidden="true"><label for="rsos-leave-empty">Leave this field empty</label>"#,
+    r#"<input id="rsos-leave-empty" name="rsos_leave_empty" type="text" tabindex="-1" autocomplete="off" "#,
+    r#"data-1p-ignore data-lpignore="true" data-bwignore data-form-type="other"></div>"#,
+);
 
 fn drafts_nav(state: &UseReducerHandle<FormState>) -> Html {
     if state.drafts.len() < 2 {

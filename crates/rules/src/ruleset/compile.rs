@@ -16,6 +16,7 @@ use crate::words::{Tag, WordMatcher};
 
 impl Ruleset {
     /// Every part checked and made now, so that every error names its place (`from_toml`).
+    #[cfg(feature = "toml")]
     pub(super) fn compile(file: RulesetFile, text: Option<&str>) -> Result<Ruleset, RulesetError> {
         let ruleset = Ruleset::compile_lazily_at(file, &Locator { text })?;
         let service = service(&ruleset.file, &ruleset.lines, text)?;
