@@ -80,3 +80,31 @@ pub fn confirmation_delayed(tracking_id: &str) -> String {
         "Your request reached the mailbox (tracking ID {tracking_id}); only the confirmation email to you is delayed. Do not send it as a new request: keep the tracking ID, and press Send the confirmation again later to retry just that email."
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_delayed_confirmation_names_the_tracking_id_and_never_says_not_sent() {
+        let waiting_text = waiting(Wait::ConfirmationDelayed("RSOS-1"), 60, "10:42", 2, 5);
+        let final_text = confirmation_delayed("RSOS-1");
+        for text in [&waiting_text, &final_text] {
+            assert!(
+                text.contains("reached the mailbox (tracking ID RSOS-1)"),
+                "{text}"
+            );
+            assert!(!text.contains("could not be sent"), "{text}");
+        }
+        assert!(
+            waiting_text.contains("asked us to wait 60 s. Trying again at 10:42 (attempt 2 of 5)")
+        );
+    }
+
+    #[test]
+    fn giving_up_says_when_to_try_again() {
+        assert!(not_sent(None).contains("in a moment"));
+        assert!(not_sent(Some(3600)).contains("in about 60 min"));
+        assert!(not_sent(Some(121)).contains("in about 3 min"));
+    }
+}
