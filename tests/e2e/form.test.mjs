@@ -149,7 +149,7 @@ test('mixed lines of business: warning, confirmation required, split into two dr
   await mixed.waitFor();
   assert.match(await mixed.textContent(), /HumanaOne/);
   await send(page).click();
-  const confirm = field(page, 'This request is about one plan only');
+  const confirm = field(page, 'This request is about one plan only.');
   await expectAttr(confirm, 'aria-invalid', 'true', 'confirmation_required on the checkbox');
   await screenshot(page, 'mixed');
 
@@ -187,13 +187,15 @@ test('network cut then 503: automatic retries with the same Idempotency-Key forw
     calls += 1;
     keys.push(route.request().headers()['idempotency-key']);
     if (calls === 1) return route.abort('internetdisconnected');
-    if (calls === 2) return route.fulfill({ status: 503, headers: { 'Retry-After': '1', 'Content-Type': 'application/json' }, body: '{"error":"The mail service is unavailable."}' });
+    if (calls === 2) return route.fulfill({ status: 503, headers: { 'Retry-After': '3', 'Content-Type': 'application/json' }, body: '{"error":"The mail service did not accept the request.","forwarded":false}' });
     return route.continue();
   });
   await fill(page);
   const before = (await mailbox(target.url)).length;
   await send(page).click();
-  await host(page).getByText(/Trying again in/).waitFor();
+  await host(page).getByText(/^No answer from the server\. Trying again at .+ \(attempt 2 of 5\)/).waitFor();
+  // The server's wait is shown, with the moment of the next attempt.
+  await host(page).getByText(/^The mail service asked us to wait 3 s\. Trying again at .+ \(attempt 3 of 5\); nothing is sent twice\.$/).waitFor();
   await host(page).getByRole('heading', { name: 'Request sent' }).waitFor({ timeout: 15000 });
   assert.equal(calls, 3);
   assert.equal(new Set(keys).size, 1, 'one key for the draft');
@@ -217,6 +219,94 @@ test('network cut then 503: automatic retries with the same Idempotency-Key forw
   await host(page2).getByRole('heading', { name: 'Request sent' }).waitFor({ timeout: 15000 });
   const forwards = (await newMessages(before2)).filter((m) => /AgentRSOS@/i.test(m.to));
   assert.equal(forwards.length, 1, 'the idempotency key prevented a second forward');
+  assert.deepEqual(page.problems, []);
+});
+
+test('a 503 after the forward reached the mailbox: the truth and the tracking ID, never "could not be sent"; the confirmation is retried with the same key', async () => {
+  const page = await openPortal(browser, target.url);
+  const trackingId = 'RSOS-20261130-ABCD2345';
+  const delayed = {
+    error: `Your request reached the mailbox (tracking ID ${trackingId}); only the confirmation email to you is delayed.`,
+    tracking_id: trackingId, idempotency_key: 'as sent', sent: ['forward'], forwarded: true,
+  };
+  const keys = [];
+  let failing = true;
+  await page.route('**/api/requests', async (route) => {
+    keys.push(route.request().headers()['idempotency-key']);
+    if (failing) return route.fulfill({ status: 503, headers: { 'Retry-After': '1', 'Content-Type': 'application/json' }, body: JSON.stringify(delayed) });
+    return route.continue();
+  });
+  await fill(page);
+  const before = (await mailbox(target.url)).length;
+  await send(page).click();
+  await host(page).getByText(new RegExp(`^Your request reached the mailbox \\(tracking ID ${trackingId}\\); only the confirmation email is delayed\\. The mail service asked us to wait 1 s\\. Trying again at `)).waitFor();
+  const heading = host(page).getByRole('heading', { name: 'Request reached the mailbox' });
+  await heading.waitFor({ timeout: 15000 });
+  assert.equal(keys.length, 5, 'five attempts, then the form stops');
+  const text = await host(page).locator('.rsos-form').textContent();
+  assert.match(text, new RegExp(`tracking ID ${trackingId}\\); only the confirmation email to you is delayed`));
+  assert.doesNotMatch(text, /could not be sent/);
+  assert.equal(await send(page).count(), 0, 'no invitation to send the request again');
+  await eventually(() => heading.evaluate((h) => h.getRootNode().activeElement === h), true, 'focus on the result');
+  await screenshot(page, 'confirmation-delayed');
+  assert.deepEqual(await axeScan(page), [], 'the delayed-confirmation screen');
+
+  failing = false;
+  await host(page).getByRole('button', { name: 'Send the confirmation again' }).click();
+  await host(page).getByRole('heading', { name: 'Request sent' }).waitFor();
+  assert.equal(new Set(keys).size, 1, 'the same key throughout');
+  assert.equal((await newMessages(before)).filter((m) => /AgentRSOS@/i.test(m.to)).length, 1, 'one forward');
+  await host(page).getByRole('button', { name: 'Start a new request' }).click();
+  assert.equal(await field(page, 'Member ID #').inputValue(), '', 'the sent draft is gone');
+  assert.deepEqual(page.problems, []);
+});
+
+test('starting a new request after a delayed confirmation drops the forwarded draft', async () => {
+  const page = await openPortal(browser, target.url);
+  await page.route('**/api/requests', (route) => route.fulfill({
+    status: 503,
+    headers: { 'Retry-After': '200', 'Content-Type': 'application/json' },
+    body: JSON.stringify({ error: 'delayed', tracking_id: 'RSOS-20261130-WXYZ2345', idempotency_key: 'k', sent: ['forward'], forwarded: true }),
+  }));
+  await fill(page);
+  await send(page).click();
+  // A wait beyond the form's own limit (120 s) ends the automatic attempts at once.
+  await host(page).getByRole('heading', { name: 'Request reached the mailbox' }).waitFor();
+  await host(page).getByRole('button', { name: 'Start a new request' }).click();
+  assert.equal(await field(page, 'Member ID #').inputValue(), '', 'a fresh draft');
+  await page.reload();
+  await form(page).waitFor();
+  assert.equal(await field(page, 'Member ID #').inputValue(), '', 'and not restored from storage');
+  assert.deepEqual(page.problems, []);
+});
+
+test('autofill in the hidden field: nothing is sent, the form clears it and says so, Send again forwards', async () => {
+  const page = await openPortal(browser, target.url);
+  await fill(page);
+  const trap = host(page).locator('input[name="rsos_leave_empty"]');
+  assert.equal(await trap.getAttribute('autocomplete'), 'off');
+  assert.equal(await trap.getAttribute('tabindex'), '-1');
+  for (const name of ['data-1p-ignore', 'data-lpignore', 'data-bwignore', 'data-form-type']) {
+    assert.notEqual(await trap.getAttribute(name), null, `${name}: password managers skip it`);
+  }
+  assert.equal(await trap.evaluate((el) => el.closest('[aria-hidden="true"]') !== null), true, 'hidden from assistive technology');
+  assert.equal(await trap.isVisible(), true, 'rendered (bots see it) but off screen:');
+  assert.ok((await trap.boundingBox()).x < -1000);
+  // As autofill does: the value set, input and change fired, on a field nobody sees.
+  await trap.evaluate((input) => {
+    input.value = 'Pat Agent';
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+    input.dispatchEvent(new Event('change', { bubbles: true }));
+  });
+  const before = (await mailbox(target.url)).length;
+  await send(page).click();
+  await eventually(async () => /a hidden field that must stay empty was filled in/.test(await status(page).textContent()), true, 'the sentence is shown');
+  assert.equal(await trap.inputValue(), '', 'the form cleared the field');
+  assert.equal((await newMessages(before)).length, 0, 'nothing was sent');
+  assert.equal(await field(page, 'Member ID #').inputValue(), GOOD.memberId, 'the draft is kept');
+  await send(page).click();
+  await host(page).getByRole('heading', { name: 'Request sent' }).waitFor();
+  assert.equal((await newMessages(before)).length, 2, 'forwarded and acknowledged');
   assert.deepEqual(page.problems, []);
 });
 
@@ -259,7 +349,7 @@ test('axe-core finds no violations: empty form, errors, warnings, confirmation',
   assert.deepEqual(await axeScan(page), [], 'with errors');
   await fill(page, { topic: 'access_to_care', summary: 'Urgent hospital stay; the member also has a HumanaOne plan and a commission question.' });
   assert.deepEqual(await axeScan(page), [], 'with urgent, mixed and out-of-scope hints');
-  await field(page, 'This request is about one plan only').check();
+  await field(page, 'This request is about one plan only.').check();
   await send(page).click();
   await host(page).getByRole('heading', { name: 'Request sent' }).waitFor();
   assert.deepEqual(await axeScan(page), [], 'confirmation');

@@ -28,7 +28,7 @@ const MIME = {
 const CORS = {
   'Access-Control-Allow-Origin': '*',
   'Access-Control-Allow-Methods': 'GET, POST, OPTIONS',
-  'Access-Control-Allow-Headers': 'Content-Type, Idempotency-Key',
+  'Access-Control-Allow-Headers': 'Content-Type, Idempotency-Key, Authorization, X-RSOS-Trap',
   'Access-Control-Expose-Headers': 'Retry-After',
 };
 
@@ -76,6 +76,10 @@ export async function startStandIn({ dist = process.env.RSOS_DIST || path.join(h
     const body = Buffer.concat(chunks).toString('utf8');
     let request;
     try { request = JSON.parse(body); } catch { return send(res, 400, { error: 'The body is not valid JSON.' }); }
+    // As the edge does: the hidden field came filled (autofill or a bot), nothing is sent.
+    if ((req.headers['x-rsos-trap'] || '').trim()) {
+      return send(res, 400, { error: 'The request was not sent: a hidden field that must stay empty was filled in, which browser autofill sometimes does. It has been cleared; press Send request again.', trap: true });
+    }
     const key = req.headers['idempotency-key'];
     if (key && idempotency.has(key)) {
       const first = idempotency.get(key);

@@ -81,6 +81,10 @@ export function localTime(rfc3339) {
   });
 }
 
+export function clockIn(seconds) {
+  return new Date(Date.now() + seconds * 1000).toLocaleTimeString();
+}
+
 export function newIdempotencyKey() {
   if (globalThis.crypto && crypto.randomUUID) return crypto.randomUUID();
   const bytes = new Uint8Array(16);
@@ -125,4 +129,23 @@ async function post(url, idempotencyKey, embedToken, trap, body, timeoutMs) {
   } finally {
     clearTimeout(timer);
   }
+}
+
+// The browser's Unicode data for the rules (web/src/unicode.rs): NFC, and the general
+// category of a code point as an index into the short names the Rust side gives, so the
+// form ships no Unicode tables. One regular expression with a group per category: the group
+// that matched is the category.
+let categories = /$^/u;
+export function useUnicodeCategories(names) {
+  categories = new RegExp(names.split(' ').map((name) => `(\\p{${name}})`).join('|'), 'u');
+}
+
+export function generalCategory(codePoint) {
+  const character = String.fromCodePoint(codePoint);
+  const match = categories.exec(character);
+  return match ? match.indexOf(character, 1) - 1 : -1;
+}
+
+export function nfc(text) {
+  return text.normalize('NFC');
 }

@@ -19,6 +19,10 @@ extern "C" {
     #[wasm_bindgen(js_name = localTime)]
     pub fn local_time(rfc3339: &str) -> String;
 
+    /// The agent's clock time `seconds` from now (`10:42:05 AM`), for "trying again at".
+    #[wasm_bindgen(js_name = clockIn)]
+    pub fn clock_in(seconds: u32) -> String;
+
     #[wasm_bindgen(js_name = newIdempotencyKey)]
     pub fn new_idempotency_key() -> String;
 

@@ -26,6 +26,7 @@ mod request_js;
 mod state;
 mod storage;
 mod submit;
+mod unicode;
 mod view;
 
 use wasm_bindgen::prelude::*;
@@ -49,6 +50,7 @@ const CSS: &str = include_str!(concat!(env!("OUT_DIR"), "/form.css"));
 
 #[wasm_bindgen(start)]
 pub fn start() {
+    unicode::install();
     let mount = Closure::<dyn Fn(web_sys::Element, JsValue) -> JsValue>::new(
         |host: web_sys::Element, options: JsValue| JsValue::from(mount(host, options)),
     );

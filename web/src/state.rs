@@ -98,16 +98,22 @@ pub enum Phase {
     Sending {
         attempt: u32,
     },
-    /// Waiting before the next automatic retry.
+    /// Waiting before the next automatic retry: why, how long and until when, in words.
     Retrying {
-        attempt: u32,
-        seconds: u32,
+        status: String,
     },
     /// Automatic retries are exhausted or the server refused: the agent can try again.
     Failed {
         message: String,
     },
     Confirmed(Receipt),
+    /// Retries ended on a 503 after the forward reached the mailbox: only the confirmation
+    /// email is missing. The draft (`key`) stays active so that sending it again, with the
+    /// same key, sends just that email; starting a new request drops it.
+    ConfirmationDelayed {
+        key: String,
+        tracking_id: String,
+    },
     /// The server judged the request out of scope (a newer ruleset than this form's).
     ServerOutOfScope(OutOfScope),
 }
@@ -138,8 +144,7 @@ pub enum Action {
         attempt: u32,
     },
     Retrying {
-        attempt: u32,
-        seconds: u32,
+        status: String,
     },
     /// `fresh_key` starts a new draft if this was the last one: there is always a draft.
     Forwarded {
@@ -159,14 +164,26 @@ pub enum Action {
     Failed {
         message: String,
     },
+    /// The edge found the hidden field filled (autofill, or a bot) and sent nothing: the view
+    /// clears the field and the agent sends again.
+    TrapFilled {
+        message: String,
+    },
+    ConfirmationDelayed {
+        key: String,
+        tracking_id: String,
+    },
     /// Mixed lines of business: keep this draft for its plan and add a copy for `other_plan`.
     Split {
         other_plan: String,
         key: String,
     },
     SwitchDraft(usize),
-    /// Leave the confirmation and go on with the next draft.
-    NewRequest,
+    /// Leave the result and go on with the next draft; a draft whose confirmation is delayed
+    /// is dropped (`fresh_key` replaces it if it was the last).
+    NewRequest {
+        fresh_key: String,
+    },
     OptionsChanged(Options),
 }
 
@@ -277,7 +294,7 @@ impl Reducible for FormState {
                 s.focus_first_error += 1;
             }
             Action::Sending { attempt } => s.phase = Phase::Sending { attempt },
-            Action::Retrying { attempt, seconds } => s.phase = Phase::Retrying { attempt, seconds },
+            Action::Retrying { status } => s.phase = Phase::Retrying { status },
             Action::Forwarded {
                 key,
                 receipt,
@@ -303,7 +320,16 @@ impl Reducible for FormState {
                 s.remove_draft(&key, fresh_key);
                 s.phase = Phase::ServerOutOfScope(out_of_scope);
             }
-            Action::Failed { message } => s.phase = Phase::Failed { message },
+            Action::Failed { message } | Action::TrapFilled { message } => {
+                s.phase = Phase::Failed { message }
+            }
+            Action::ConfirmationDelayed { key, tracking_id } => {
+                // The retry button sends the active draft: make it this one.
+                if let Some(i) = s.drafts.iter().position(|d| d.key == key) {
+                    s.active = i;
+                }
+                s.phase = Phase::ConfirmationDelayed { key, tracking_id };
+            }
             Action::Split { other_plan, key } => {
                 // Splitting separates the concerns: neither draft is confirmed for the agent,
                 // each is judged again as the agent edits its summary.
@@ -326,7 +352,12 @@ impl Reducible for FormState {
                     }
                 }
             }
-            Action::NewRequest => {
+            Action::NewRequest { fresh_key } => {
+                if let Phase::ConfirmationDelayed { key, .. } = &s.phase {
+                    // It reached the mailbox: never to be sent again as a new request.
+                    let key = key.clone();
+                    s.remove_draft(&key, fresh_key);
+                }
                 s.active = s.active.min(s.drafts.len().saturating_sub(1));
                 s.phase = Phase::Editing;
                 s.show_all_errors = false;
@@ -488,6 +519,31 @@ mod tests {
         assert_eq!(s.drafts.len(), 1);
         assert_eq!(s.draft().key, "key-2");
         assert!(s.draft().is_pristine(&s.options));
+    }
+
+    #[wasm_bindgen_test]
+    fn a_delayed_confirmation_keeps_the_draft_to_retry_and_a_new_request_drops_it() {
+        let s = apply(fresh(), complete());
+        let s = s.reduce(Action::Split {
+            other_plan: "individual".into(),
+            key: "key-2".into(),
+        });
+        let s = s.reduce(Action::SwitchDraft(1));
+        let s = s.reduce(Action::ConfirmationDelayed {
+            key: "key-1".into(),
+            tracking_id: "RSOS-1".into(),
+        });
+        assert_eq!(
+            s.draft().key,
+            "key-1",
+            "a retry sends the delayed draft, same key"
+        );
+        let s = s.reduce(Action::NewRequest {
+            fresh_key: "key-3".into(),
+        });
+        assert_eq!(s.phase, Phase::Editing);
+        let keys: Vec<&str> = s.drafts.iter().map(|d| d.key.as_str()).collect();
+        assert_eq!(keys, ["key-2"], "the forwarded draft is gone");
     }
 
     #[wasm_bindgen_test]

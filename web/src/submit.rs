@@ -1,7 +1,8 @@
 //! Sending one draft to the edge function (SPEC §7): the same `Idempotency-Key` on every
 //! attempt, automatic retries with backoff when no answer came or the mail service is down
 //! (the server guarantees a retry sends only what was not yet sent), and every answer turned
-//! into one reducer action.
+//! into one reducer action. What the agent is told while waiting and when the form stops
+//! trying comes from `rsos_rules::notice`.
 //!
 //! Driven by callbacks from `js/element.js` (`postJson` calls back with the answer, `after`
 //! after the backoff) rather than Rust futures: no `JsFuture` and no async state machine in
@@ -10,18 +11,22 @@
 use std::rc::Rc;
 
 use js_sys::Array;
+use rsos_rules::notice::{self, Wait};
 use rsos_rules::{Field, OutOfScope, Request};
 use wasm_bindgen::prelude::*;
 
-use crate::browser::{after, get, get_str, new_idempotency_key, post_json};
+use crate::browser::{after, clock_in, get, get_str, new_idempotency_key, post_json};
 use crate::request_js;
-use crate::state::{Action, Receipt, ShownError};
+use crate::state::{Action, Options, Receipt, ShownError};
 
 /// Attempts in all, the first included.
 pub const MAX_ATTEMPTS: u32 = 5;
 const TIMEOUT_MS: u32 = 20_000;
-/// A `Retry-After` beyond this is not waited for automatically: the agent decides.
-const MAX_WAIT_SECONDS: u32 = 30;
+/// The longest wait the form takes on its own: the edge passes the mail API's own wait on
+/// up to 120 s (Graph throttling). A longer one (a rate limit's hour) is the agent's to take,
+/// so the form stops and says when to try again. With 5 attempts the form gives up within
+/// 4 × 120 s plus the time-outs, and says so at every wait.
+const MAX_WAIT_SECONDS: u32 = 120;
 
 /// The backoff before attempt `next` (2, 3, …): 1 s, 2 s, 4 s, 8 s, unless the server said.
 pub fn delay_seconds(next: u32, retry_after: Option<u32>) -> u32 {
@@ -29,17 +34,17 @@ pub fn delay_seconds(next: u32, retry_after: Option<u32>) -> u32 {
 }
 
 /// Posts until there is an answer to act on, reporting progress through `dispatch`.
+/// `trap`: what the hidden field holds (empty for people).
 pub fn send(
-    endpoint: &str,
-    embed_token: &str,
+    options: &Options,
     trap: &str,
     key: &str,
     request: &Request,
     dispatch: impl Fn(Action) + 'static,
 ) {
     Rc::new(Delivery {
-        endpoint: endpoint.to_string(),
-        embed_token: embed_token.to_string(),
+        endpoint: options.endpoint.clone(),
+        embed_token: options.embed_token.clone(),
         trap: trap.to_string(),
         key: key.to_string(),
         body: request_js::to_json(request),
@@ -75,20 +80,31 @@ impl Delivery {
     }
 
     fn answered(self: Rc<Self>, attempt: u32, reply: &JsValue) {
-        let retry_after = match answer(&self.key, reply) {
+        let (retry_after, pause) = match answer(&self.key, reply) {
             Answer::Final(action) => return (self.dispatch)(action),
-            Answer::TryAgain { retry_after } => retry_after,
+            Answer::TryAgain { retry_after, pause } => (retry_after, pause),
         };
-        if attempt >= MAX_ATTEMPTS || retry_after.is_some_and(|s| s > MAX_WAIT_SECONDS) {
-            return (self.dispatch)(Action::Failed {
-                message: "The request could not be sent: the connection or the mail service is down. Your draft is kept; try again in a moment.".into(),
-            });
-        }
         let next = attempt + 1;
         let seconds = delay_seconds(next, retry_after);
+        if attempt >= MAX_ATTEMPTS || seconds > MAX_WAIT_SECONDS {
+            return (self.dispatch)(match pause {
+                Pause::Forwarded(tracking_id) => Action::ConfirmationDelayed {
+                    key: self.key.clone(),
+                    tracking_id,
+                },
+                _ => Action::Failed {
+                    message: notice::not_sent(Some(seconds).filter(|s| *s > MAX_WAIT_SECONDS)),
+                },
+            });
+        }
         (self.dispatch)(Action::Retrying {
-            attempt: next,
-            seconds,
+            status: notice::waiting(
+                pause.wait(),
+                seconds,
+                &clock_in(seconds),
+                next,
+                MAX_ATTEMPTS,
+            ),
         });
         let this = Rc::clone(&self);
         after(
@@ -100,14 +116,41 @@ impl Delivery {
 
 enum Answer {
     Final(Action),
-    TryAgain { retry_after: Option<u32> },
+    TryAgain {
+        retry_after: Option<u32>,
+        pause: Pause,
+    },
+}
+
+/// Why the form waits: [`notice::Wait`], owning the tracking ID.
+enum Pause {
+    NoAnswer,
+    Busy,
+    Unavailable,
+    /// The forward reached the mailbox under this tracking ID.
+    Forwarded(String),
+}
+
+impl Pause {
+    fn wait(&self) -> Wait<'_> {
+        match self {
+            Pause::NoAnswer => Wait::NoAnswer,
+            Pause::Busy => Wait::Busy,
+            Pause::Unavailable => Wait::Unavailable,
+            Pause::Forwarded(tracking_id) => Wait::ConfirmationDelayed(tracking_id),
+        }
+    }
 }
 
 /// What one reply of `postJson` means: `null` when no answer came (network cut, DNS, CORS,
 /// timeout), else `{status, retryAfter, body}`.
 fn answer(key: &str, reply: &JsValue) -> Answer {
+    let no_answer = Answer::TryAgain {
+        retry_after: None,
+        pause: Pause::NoAnswer,
+    };
     if reply.is_null() || reply.is_undefined() {
-        return Answer::TryAgain { retry_after: None };
+        return no_answer;
     }
     let status = get(reply, "status").as_f64().unwrap_or(0.0) as u32;
     let retry_after = get(reply, "retryAfter")
@@ -159,16 +202,110 @@ fn answer(key: &str, reply: &JsValue) -> Answer {
                 errors,
             })
         }
-        429 | 503 => Answer::TryAgain { retry_after },
-        // The same key still being worked by an earlier attempt: it comes with Retry-After.
-        // A 409 without one is a key used for another request, which waiting cannot fix.
-        409 if retry_after.is_some() => Answer::TryAgain { retry_after },
+        // The hidden field came filled (autofill, or a bot): nothing was sent or kept, so the
+        // same key sends the request once the view has cleared the field.
+        400 if get(&json, "trap").as_bool() == Some(true) => Answer::Final(Action::TrapFilled {
+            message: get_str(&json, "error").unwrap_or_else(|| notice::trap_filled().into()),
+        }),
+        503 => Answer::TryAgain {
+            retry_after,
+            // Only the confirmation is missing: said so while waiting and after.
+            pause: match get_str(&json, "tracking_id") {
+                Some(tracking_id) if get(&json, "forwarded").as_bool() == Some(true) => {
+                    Pause::Forwarded(tracking_id)
+                }
+                _ => Pause::Unavailable,
+            },
+        },
+        // A 429, or the same key still being worked by an earlier attempt (it comes with
+        // Retry-After; a 409 without one is a key used for another request, which waiting
+        // cannot fix).
+        429 => Answer::TryAgain {
+            retry_after,
+            pause: Pause::Busy,
+        },
+        409 if retry_after.is_some() => Answer::TryAgain {
+            retry_after,
+            pause: Pause::Busy,
+        },
         // Gateways in front of the edge function answer 502/504 for a short outage.
-        502 | 504 => Answer::TryAgain { retry_after: None },
+        502 | 504 => no_answer,
         _ => Answer::Final(Action::Failed {
             message: get_str(&json, "error").unwrap_or_else(|| {
                 format!("The server refused the request (HTTP {status}). Your draft is kept.")
             }),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::browser::object;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    fn reply(status: u32, retry_after: i32, body: &[(&str, JsValue)]) -> JsValue {
+        object(&[
+            ("status", status.into()),
+            ("retryAfter", retry_after.into()),
+            ("body", object(body)),
+        ])
+    }
+
+    #[wasm_bindgen_test]
+    fn a_filled_trap_is_final_and_says_what_to_do() {
+        let trap = reply(
+            400,
+            -1,
+            &[("error", "cleared".into()), ("trap", true.into())],
+        );
+        assert!(matches!(
+            answer("k", &trap),
+            Answer::Final(Action::TrapFilled { message }) if message == "cleared"
+        ));
+        let other = reply(400, -1, &[("error", "bad".into())]);
+        assert!(matches!(
+            answer("k", &other),
+            Answer::Final(Action::Failed { .. })
+        ));
+    }
+
+    #[wasm_bindgen_test]
+    fn a_503_after_the_forward_keeps_its_tracking_id_and_the_servers_wait() {
+        let forwarded = reply(
+            503,
+            60,
+            &[
+                ("tracking_id", "RSOS-1".into()),
+                ("forwarded", true.into()),
+                ("sent", js_sys::Array::of1(&"forward".into()).into()),
+            ],
+        );
+        assert!(matches!(
+            answer("k", &forwarded),
+            Answer::TryAgain { retry_after: Some(60), pause: Pause::Forwarded(t) } if t == "RSOS-1"
+        ));
+        let not_forwarded = reply(
+            503,
+            10,
+            &[
+                ("tracking_id", "RSOS-1".into()),
+                ("forwarded", false.into()),
+            ],
+        );
+        assert!(matches!(
+            answer("k", &not_forwarded),
+            Answer::TryAgain {
+                retry_after: Some(10),
+                pause: Pause::Unavailable
+            }
+        ));
+        assert!(matches!(
+            answer("k", &JsValue::NULL),
+            Answer::TryAgain {
+                retry_after: None,
+                pause: Pause::NoAnswer
+            }
+        ));
     }
 }

@@ -1,7 +1,11 @@
-//! The shared test vectors, judged inside WebAssembly in headless Chromium: the form's
-//! verdicts must equal the native ones byte for byte (the expected verdicts were made by
-//! the native rules crate; the field order of the file is the wire order). `build.rs`
-//! generates one test per `tests/vectors/*.json` file.
+//! The shared test vectors, judged inside WebAssembly in headless Chromium with the
+//! browser's Unicode data, as the shipped form judges them: the form's verdicts must equal
+//! the native ones (ICU4X's data) byte for byte (the expected verdicts were made by the
+//! native rules crate; the field order of the file is the wire order). `build.rs` generates
+//! one test per `tests/vectors/*.json` file.
+
+#[path = "../src/unicode.rs"]
+mod unicode;
 
 use rsos_rules::{assess, Request, Ruleset};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
@@ -17,6 +21,7 @@ const _: () = assert!(
 );
 
 fn check(name: &str, text: &str) {
+    unicode::install();
     let vector: serde_json::Value =
         serde_json::from_str(text).unwrap_or_else(|e| panic!("{name}: not JSON: {e}"));
     let request = Request::from_json(vector["request"].to_string().as_bytes())

@@ -35,12 +35,12 @@ impl<'r> BusinessClock<'r> {
     /// Monday to Friday and not a holiday of the ruleset (a local date).
     pub fn is_business_day(&self, date: NaiveDate) -> bool {
         !matches!(date.weekday(), Weekday::Sat | Weekday::Sun)
-            && !self.ruleset.holidays.is_holiday(date)
+            && !self.ruleset.service().holidays.is_holiday(date)
     }
 
     /// Whether the ruleset's calendar observes a holiday on this local date.
     pub fn is_holiday(&self, date: NaiveDate) -> bool {
-        self.ruleset.holidays.is_holiday(date)
+        self.ruleset.service().holidays.is_holiday(date)
     }
 
     /// The business day `n` business days after `date`.
@@ -61,7 +61,11 @@ impl<'r> BusinessClock<'r> {
                 let Some(next) = day.succ_opt() else { break };
                 day = next;
                 if holiday_year != Some(day.year()) {
-                    holidays = self.ruleset.holidays.observed_in(day.year()..=day.year());
+                    holidays = self
+                        .ruleset
+                        .service()
+                        .holidays
+                        .observed_in(day.year()..=day.year());
                     holiday_year = Some(day.year());
                 }
                 let weekend = matches!(day.weekday(), Weekday::Sat | Weekday::Sun);

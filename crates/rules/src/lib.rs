@@ -34,7 +34,8 @@
 //! Each module uses only the ones above it in this list, so there is no cycle:
 //!
 //! 1. vocabulary: `field` (the field table: [`Request`], [`NormalisedRequest`], [`Field`]),
-//!    `codes` (wire names), `text` (normalisation), `model` (the ruleset file's shape);
+//!    `codes` (wire names), `unicode` (the Unicode data: NFC and general categories, ICU4X's
+//!    or a shell's), `text` (normalisation), `model` (the ruleset file's shape);
 //! 2. policy parts: `words` (the summary's word matcher), `holidays` (the calendar);
 //! 3. the ruleset: `ruleset` (and its compile steps);
 //! 4. judgement: `verdict` ([`assess`] and the field checks), `clock` (the business clock);
@@ -52,6 +53,7 @@ mod field;
 mod model;
 mod small;
 mod text;
+pub mod unicode;
 // 2. Policy parts.
 mod holidays;
 mod words;

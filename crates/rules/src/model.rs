@@ -3,13 +3,13 @@
 //! Vocabulary layer: depends on nothing else in the crate.
 //!
 //! Shared with `build.rs` (through `#[path]`), which parses the built-in ruleset at build
-//! time and stores it as postcard bytes: so every type here must round-trip through a
-//! non-self-describing format (no `skip_serializing_if`, no untagged enums).
-//! Checks that need no other field live in `TryFrom` impls, so TOML errors point at the line.
+//! time and writes it out as Rust code that constructs these types (it names every field,
+//! so a field added here must be added there). Checks that need no other field live in
+//! `TryFrom` impls, so TOML errors point at the line.
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RulesetFile {
     pub version: NonEmpty,
@@ -34,7 +34,7 @@ pub struct RulesetFile {
 
 /// `[insights]`: the weeks the page and the digest cover, how long counters are kept, and how
 /// long the digest's insights link works.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct InsightsPolicy {
     /// Weeks the insights page and `GET /api/insights` cover, this week included.
@@ -57,7 +57,7 @@ impl Default for InsightsPolicy {
 
 /// A coaching topic for a reason insights count: `reason` is a counted metric's name or the
 /// start of it (`error.member_id` covers every Member ID error).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CoachingEntry {
     pub reason: NonEmpty,
@@ -65,7 +65,7 @@ pub struct CoachingEntry {
 }
 
 /// A field's length range in characters (Unicode scalar values), inclusive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Limit {
     /// The fewest characters allowed.
@@ -74,7 +74,7 @@ pub struct Limit {
     pub max: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Limits {
     pub agent_name: Limit,
@@ -86,7 +86,7 @@ pub struct Limits {
     pub summary: Limit,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Sla {
     pub respond_business_days: u32,
@@ -109,7 +109,7 @@ fn default_awaiting_alert() -> u32 {
     3
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Season {
     pub name: NonEmpty,
@@ -119,7 +119,7 @@ pub struct Season {
     pub follow_up_business_days: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Holidays {
     pub observed: ObservedRule,
@@ -130,7 +130,7 @@ pub struct Holidays {
     pub rules: Vec<HolidayRule>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ObservedRule {
     /// Saturday → the Friday before, Sunday → the Monday after (5 U.S.C. 6103 practice).
@@ -139,7 +139,7 @@ pub enum ObservedRule {
     None,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HolidayRule {
     pub name: NonEmpty,
@@ -157,7 +157,7 @@ pub struct HolidayRule {
     pub until: Option<i32>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum WeekdayName {
     Monday,
@@ -169,7 +169,7 @@ pub enum WeekdayName {
     Sunday,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LineOfBusinessEntry {
     pub code: Code,
@@ -184,7 +184,7 @@ pub struct LineOfBusinessEntry {
     pub names: Vec<Phrase>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TopicEntry {
     pub code: Code,
@@ -195,7 +195,7 @@ pub struct TopicEntry {
     pub out_of_scope: Option<Code>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OutOfScopeEntry {
     pub category: Code,
@@ -206,7 +206,7 @@ pub struct OutOfScopeEntry {
     pub words: Vec<Phrase>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Urgency {
     pub words: Vec<Phrase>,
@@ -216,7 +216,7 @@ pub struct Urgency {
     pub not_urgent: Vec<Phrase>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AcknowledgementEntry {
     pub subject_prefix: String,
@@ -226,8 +226,8 @@ pub struct AcknowledgementEntry {
 macro_rules! checked_string {
     ($(#[$doc:meta])* $name:ident, $check:expr) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-        #[serde(try_from = "String", into = "String")]
+        #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+        #[serde(try_from = "String")]
         pub struct $name(pub String);
 
         impl TryFrom<String> for $name {
@@ -235,12 +235,6 @@ macro_rules! checked_string {
             fn try_from(value: String) -> Result<Self, String> {
                 let check: fn(&str) -> Result<(), String> = $check;
                 check(&value).map(|()| Self(value))
-            }
-        }
-
-        impl From<$name> for String {
-            fn from(value: $name) -> String {
-                value.0
             }
         }
     };

@@ -41,3 +41,82 @@ pub fn not_recorded(forwarded: Option<&str>) -> String {
 pub fn trap_filled() -> &'static str {
     "The request was not sent: a hidden field that must stay empty was filled in, which browser autofill sometimes does. It has been cleared; press Send request again."
 }
+
+/// Why a form waits before its next automatic attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wait<'a> {
+    /// No answer came (network cut, time-out, a gateway's 502 or 504).
+    NoAnswer,
+    /// A 429, or a 409 for an attempt still in progress: the server named the wait.
+    Busy,
+    /// A 503: the mail service (or the store) did not take the request; nothing reached the
+    /// mailbox.
+    Unavailable,
+    /// A 503 after the forward reached the mailbox (`forwarded: true`): only the
+    /// confirmation email is missing. Holds the tracking ID.
+    ConfirmationDelayed(&'a str),
+}
+
+/// The status line while a form waits `seconds` before attempt `attempt` of `attempts`;
+/// `until` is that moment on the agent's clock, as the form writes times (`10:42:05 AM`).
+pub fn waiting(wait: Wait, seconds: u32, until: &str, attempt: u32, attempts: u32) -> String {
+    let why = match wait {
+        Wait::NoAnswer => "No answer from the server.".to_owned(),
+        Wait::Busy => format!("The server is busy and asked us to wait {seconds} s."),
+        Wait::Unavailable => format!("The mail service asked us to wait {seconds} s."),
+        Wait::ConfirmationDelayed(tracking_id) => format!(
+            "Your request reached the mailbox (tracking ID {tracking_id}); only the confirmation email is delayed. The mail service asked us to wait {seconds} s."
+        ),
+    };
+    format!(
+        "{why} Trying again at {until} (attempt {attempt} of {attempts}); nothing is sent twice."
+    )
+}
+
+/// What a form says when it stops trying and nothing reached the mailbox. `wait_s`: the
+/// wait the server last asked for, when it was longer than the form waits on its own.
+pub fn not_sent(wait_s: Option<u32>) -> String {
+    let when = match wait_s {
+        Some(seconds) => format!("in about {} min", seconds.div_ceil(60)),
+        None => "in a moment".to_owned(),
+    };
+    format!("The request could not be sent: the connection or the mail service is down. Your draft is kept; press Send request {when} to try again (nothing is sent twice).")
+}
+
+/// What a form says when it stops trying after the forward reached the mailbox (a 503 with
+/// `forwarded: true`): the request is with the mailbox team, only the confirmation email to
+/// the agent is missing, and a new request would be a second one. The form's button that
+/// retries just the confirmation is called `Send the confirmation again`.
+pub fn confirmation_delayed(tracking_id: &str) -> String {
+    format!(
+        "Your request reached the mailbox (tracking ID {tracking_id}); only the confirmation email to you is delayed. Do not send it as a new request: keep the tracking ID, and press Send the confirmation again later to retry just that email."
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_delayed_confirmation_names_the_tracking_id_and_never_says_not_sent() {
+        let waiting_text = waiting(Wait::ConfirmationDelayed("RSOS-1"), 60, "10:42", 2, 5);
+        let final_text = confirmation_delayed("RSOS-1");
+        for text in [&waiting_text, &final_text] {
+            assert!(
+                text.contains("reached the mailbox (tracking ID RSOS-1)"),
+                "{text}"
+            );
+            assert!(!text.contains("could not be sent"), "{text}");
+        }
+        assert!(
+            waiting_text.contains("asked us to wait 60 s. Trying again at 10:42 (attempt 2 of 5)")
+        );
+    }
+
+    #[test]
+    fn giving_up_says_when_to_try_again() {
+        assert!(not_sent(None).contains("in a moment"));
+        assert!(not_sent(Some(3600)).contains("in about 60 min"));
+        assert!(not_sent(Some(121)).contains("in about 3 min"));
+    }
+}

@@ -53,7 +53,7 @@ impl Ruleset {
             "The first answer is due {} business days after receipt, then an update every {} business days.",
             sla.respond_business_days, sla.follow_up_business_days
         );
-        for season in &self.seasons {
+        for season in &self.service().seasons {
             let _ = write!(
                 text,
                 " {} ({:02}-{:02} to {:02}-{:02}): {} and {} business days.",

@@ -110,7 +110,7 @@ pub(crate) struct Season {
 }
 
 /// Every policy value the rules apply; see `ruleset/default.toml`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Ruleset {
     pub(crate) file: RulesetFile,
     pub(crate) zone: Tz,
@@ -118,10 +118,44 @@ pub struct Ruleset {
     pub(crate) topics: Vec<Topic>,
     pub(crate) categories: Vec<Category>,
     pub(crate) words: WordMatcher,
-    pub(crate) holidays: HolidayCalendar,
-    pub(crate) sla: SlaTargets,
-    pub(crate) seasons: Vec<Season>,
-    pub(crate) acknowledgement_text: String,
+    /// Made with the rest by [`Ruleset::from_toml`], so that its errors name their line; for
+    /// the built-in ruleset on first use ([`Ruleset::service`]).
+    service: OnceLock<Service>,
+}
+
+/// The parts only the business clock and the emails use (SPEC §6, §7). The built-in ruleset
+/// makes them on first use, so a shell that never computes a deadline or writes an email
+/// (the browser form) links none of their code: 2.8 KB of the form's gzip bytes
+/// (benchmarks/form-size/README.md).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Service {
+    pub holidays: HolidayCalendar,
+    pub sla: SlaTargets,
+    pub seasons: Vec<Season>,
+    /// The seed's automatic response with the call-center numbers filled in.
+    pub acknowledgement_text: String,
+}
+
+/// Every part, the lazily made ones included.
+impl PartialEq for Ruleset {
+    fn eq(&self, other: &Ruleset) -> bool {
+        let Ruleset {
+            file,
+            zone,
+            lines,
+            topics,
+            categories,
+            words,
+            service: _,
+        } = self;
+        *file == other.file
+            && *zone == other.zone
+            && *lines == other.lines
+            && *topics == other.topics
+            && *categories == other.categories
+            && *words == other.words
+            && self.service() == other.service()
+    }
 }
 
 /// The zones compiled in (see `.cargo/config.toml`): a ruleset naming another is an error.
@@ -137,20 +171,26 @@ pub const SUPPORTED_ZONES: &[&str] = &[
 ];
 
 static BUILTIN: OnceLock<Ruleset> = OnceLock::new();
-static BUILTIN_BYTES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/default_ruleset.postcard"));
+
+/// The built-in ruleset's file as build.rs wrote it out, in Rust, from
+/// `ruleset/default.toml` (which it parsed with the same model).
+fn builtin_file() -> RulesetFile {
+    use crate::model;
+    fn s(text: &str) -> String {
+        text.to_owned()
+    }
+    include!(concat!(env!("OUT_DIR"), "/default_ruleset.rs"))
+}
 
 impl Ruleset {
     /// The ruleset compiled into this build (`crates/rules/ruleset/default.toml`).
     pub fn builtin() -> &'static Ruleset {
         BUILTIN.get_or_init(|| {
-            // build.rs produced these bytes from the same model and a test compiles them, so
+            // build.rs wrote the file out from the same model and a test compiles it, so
             // failing here means a broken build, not bad input.
             // (A plain panic, not `expect`: formatting the error would ship its Debug code
             // to browsers for a failure that cannot happen there.)
-            let Ok(file) = postcard::from_bytes::<RulesetFile>(BUILTIN_BYTES) else {
-                panic!("the built-in ruleset was encoded by build.rs from the same model");
-            };
-            let Ok(ruleset) = Ruleset::compile(file, None) else {
+            let Ok(ruleset) = Ruleset::compile_lazily(builtin_file()) else {
                 panic!("the built-in ruleset is checked by its tests");
             };
             ruleset
@@ -215,7 +255,7 @@ impl Ruleset {
 
     /// The targets outside peak seasons.
     pub fn sla(&self) -> SlaTargets {
-        self.sla
+        self.service().sla
     }
 
     /// The coaching topic for a counted reason (a metric name, e.g. `error.member_id.required`):
@@ -270,7 +310,7 @@ impl Ruleset {
 
     /// The seed's automatic response with the call-center numbers filled in.
     pub fn acknowledgement_text(&self) -> &str {
-        &self.acknowledgement_text
+        &self.service().acknowledgement_text
     }
 
     /// What the acknowledgement's subject starts with (`Received: `).
@@ -296,7 +336,9 @@ impl Ruleset {
     /// The targets for a receipt on this local month and day (a peak season may change them).
     pub(crate) fn targets_on(&self, month: u32, day: u32) -> SlaTargets {
         let md = (month, day);
-        self.seasons
+        let service = self.service();
+        service
+            .seasons
             .iter()
             .find(|s| {
                 if s.from <= s.to {
@@ -305,7 +347,18 @@ impl Ruleset {
                     md >= s.from || md <= s.to
                 }
             })
-            .map_or(self.sla, |s| s.targets)
+            .map_or(service.sla, |s| s.targets)
+    }
+
+    /// The clock's and the emails' parts, made now if they were left for first use (only the
+    /// built-in ruleset's are, and its tests check it whole).
+    pub(crate) fn service(&self) -> &Service {
+        self.service.get_or_init(|| {
+            let Ok(service) = compile::service(&self.file, &self.lines, None) else {
+                panic!("the built-in ruleset is checked by its tests");
+            };
+            service
+        })
     }
 }
 

@@ -3,15 +3,13 @@
 //! fold apostrophe, hyphen and full-stop look-alikes to their ASCII forms; in single-line
 //! fields collapse every run of white space to one space.
 //!
-//! Vocabulary layer: depends only on [`crate::field`] (and ICU4X's Unicode data).
+//! Vocabulary layer: depends only on [`crate::field`] and [`crate::unicode`] (the Unicode
+//! data).
 
 use std::borrow::Cow;
 
-use icu_normalizer::ComposingNormalizerBorrowed;
-use icu_properties::props::{GeneralCategory, GeneralCategoryGroup};
-use icu_properties::CodePointMapData;
-
 use crate::field::{Field, InputKind, NormalisedRequest, Request};
+use crate::unicode::{self, GeneralCategory};
 
 /// SPEC §1 normalisation of one field's text. Idempotent: normalising twice changes
 /// nothing more.
@@ -83,34 +81,32 @@ fn ascii_domain(address: &str) -> Option<String> {
 }
 
 fn is_domain_character(c: char) -> bool {
-    let allowed = GeneralCategoryGroup::LowercaseLetter
-        .union(GeneralCategoryGroup::ModifierLetter)
-        .union(GeneralCategoryGroup::OtherLetter)
-        .union(GeneralCategoryGroup::Mark)
-        .union(GeneralCategoryGroup::DecimalNumber);
-    c == '-'
-        || c.is_ascii_lowercase()
-        || c.is_ascii_digit()
-        || allowed.contains(CodePointMapData::<GeneralCategory>::new().get(c))
+    if c.is_ascii() {
+        return c == '-' || c.is_ascii_lowercase() || c.is_ascii_digit();
+    }
+    let category = (unicode::data().general_category)(c);
+    category.is_mark()
+        || matches!(
+            category,
+            GeneralCategory::LowercaseLetter
+                | GeneralCategory::ModifierLetter
+                | GeneralCategory::OtherLetter
+                | GeneralCategory::DecimalNumber
+        )
 }
 
 fn is_member_name(field: Field) -> bool {
     matches!(field, Field::MemberFirstName | Field::MemberLastName)
 }
 
-/// Unicode Normalization Form C (UAX #15), from ICU4X's normalizer and its compiled-in
-/// data. Nearly every request is ASCII, which is always NFC, so that is checked first.
-///
-/// ICU4X rather than `unicode-normalization`: the browser form pays 22 KB of gzip for
-/// ICU4X's NFC against 29 KB for the other crate's canonical tables alone (and 72 KB with
-/// its `nfc()` iterator, which links the compatibility tables too), ICU4X is already in the
-/// dependency graph (through `idna`), and it also supplies the general categories that name
-/// letters are checked against (measured with `cargo xtask build-form`, issue 9).
+/// Unicode Normalization Form C (UAX #15), from the Unicode data in use
+/// ([`crate::unicode`]). Nearly every request is ASCII, which is always NFC, so that is
+/// checked first.
 fn nfc(text: &str) -> Cow<'_, str> {
     if text.is_ascii() {
         return Cow::Borrowed(text);
     }
-    ComposingNormalizerBorrowed::new_nfc().normalize(text)
+    Cow::Owned((unicode::data().nfc)(text))
 }
 
 /// Characters that phones, keyboards and word processors type where a name has `'`, `-` or

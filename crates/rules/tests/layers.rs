@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 /// Vocabulary, policy parts, the ruleset, judgement, output: the order of lib.rs.
 const ORDER: &[&str] = &[
-    "codes", "field", "model", "small", "text", // vocabulary
+    "codes", "field", "model", "small", "unicode", "text", // vocabulary
     "holidays", "words",   // policy parts
     "ruleset", // the ruleset
     "verdict", "clock", // judgement

@@ -6,7 +6,7 @@ use proptest::prelude::*;
 use rsos_rules::{assess, normalise, Field, Request, Ruleset, DEFAULT_RULESET_TOML};
 
 /// The built-in ruleset again, compiled from its TOML text at run time rather than from
-/// build.rs's postcard bytes.
+/// the Rust code build.rs wrote out.
 fn ruleset_from_text() -> &'static Ruleset {
     static PARSED: OnceLock<Ruleset> = OnceLock::new();
     PARSED

@@ -13,7 +13,7 @@ fn error_of(text: &str) -> String {
 fn the_built_in_ruleset_equals_the_file_it_was_built_from() {
     let parsed = Ruleset::from_toml(DEFAULT_RULESET_TOML).unwrap_or_else(|e| panic!("{e}"));
     // Every part: the file's data and all that is compiled from it (word matcher, zone,
-    // holiday calendar, seasons, filled-in texts). A lossy postcard encoding fails here.
+    // holiday calendar, seasons, filled-in texts). A value build.rs writes out wrongly fails here.
     assert_eq!(&parsed, Ruleset::builtin());
 }
 

@@ -6,9 +6,9 @@ use rsos_rules::{Field, Outcome};
 use yew::prelude::*;
 
 use super::form::form_view;
-use super::receipt::confirmation;
+use super::receipt::{confirmation, delayed};
 use super::verdict::guidance;
-use crate::browser::new_idempotency_key;
+use crate::browser::{get_str, new_idempotency_key};
 use crate::state::{Action, FormState, Options, Phase};
 use crate::{events, storage, submit};
 
@@ -64,7 +64,12 @@ pub fn app(props: &AppProps) -> Html {
             }
             // After a result the heading takes focus, so keyboard and screen-reader users
             // land on it instead of a control that vanished.
-            if matches!(phase, Phase::Confirmed(_) | Phase::ServerOutOfScope(_)) {
+            if matches!(
+                phase,
+                Phase::Confirmed(_)
+                    | Phase::ServerOutOfScope(_)
+                    | Phase::ConfirmationDelayed { .. }
+            ) {
                 focus(&form_ref, "[data-focus-target]");
             }
             // Sending disabled the fields; put the agent back on the button to try again.
@@ -105,17 +110,19 @@ pub fn app(props: &AppProps) -> Html {
                 return;
             }
             let dispatcher = state.dispatcher();
-            let endpoint = &state.options.endpoint;
-            let token = &state.options.embed_token;
-            let trap = trap_value(&form_ref);
             let draft = state.draft();
+            let form_ref = form_ref.clone();
             submit::send(
-                endpoint,
-                token,
-                &trap,
+                &state.options,
+                &trap_value(&form_ref),
                 &draft.key,
                 &draft.request,
-                move |a| dispatcher.dispatch(a),
+                move |a| {
+                    if matches!(a, Action::TrapFilled { .. }) {
+                        clear_trap(&form_ref);
+                    }
+                    dispatcher.dispatch(a)
+                },
             );
         })
     };
@@ -130,6 +137,9 @@ pub fn app(props: &AppProps) -> Html {
                 .count(),
             next_request(&state),
         ),
+        Phase::ConfirmationDelayed { tracking_id, .. } => {
+            delayed(tracking_id, on_submit, next_request(&state))
+        }
         Phase::ServerOutOfScope(oos) => html! {
             <section class="result" aria-labelledby="rsos-result-heading">
                 <h2 id="rsos-result-heading" tabindex="-1" data-focus-target="">
@@ -155,20 +165,37 @@ pub fn app(props: &AppProps) -> Html {
 
 fn next_request(state: &UseReducerHandle<FormState>) -> Callback<MouseEvent> {
     let d = state.dispatcher();
-    Callback::from(move |_| d.dispatch(Action::NewRequest))
+    Callback::from(move |_| {
+        d.dispatch(Action::NewRequest {
+            fresh_key: new_idempotency_key(),
+        })
+    })
 }
 
-/// The honeypot field: people never see it, so anything in it was typed by a bot.
+/// The honeypot field (form.rs): people never see it, so anything in it was typed by a bot
+/// or filled in by autofill.
 fn trap_value(form_ref: &NodeRef) -> String {
-    form_ref
-        .cast::<web_sys::Element>()
-        .and_then(|root| root.query_selector(TRAP_SELECTOR).ok().flatten())
-        .and_then(|el| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlInputElement>(el).ok())
-        .map(|input| input.value())
+    trap(form_ref)
+        .and_then(|input| get_str(&input, "value"))
         .unwrap_or_default()
 }
 
-const TRAP_SELECTOR: &str = "input[name=\"rsos_website\"]";
+/// Empties the honeypot after the edge refused it filled, so the next Send goes through.
+fn clear_trap(form_ref: &NodeRef) {
+    if let Some(input) = trap(form_ref) {
+        let _ = js_sys::Reflect::set(&input, &"value".into(), &"".into());
+    }
+}
+
+fn trap(form_ref: &NodeRef) -> Option<wasm_bindgen::JsValue> {
+    let root = form_ref.cast::<web_sys::Element>()?;
+    root.query_selector(TRAP_SELECTOR)
+        .ok()
+        .flatten()
+        .map(Into::into)
+}
+
+const TRAP_SELECTOR: &str = "input[name=\"rsos_leave_empty\"]";
 
 fn focus(form_ref: &NodeRef, selector: &str) {
     let target = form_ref
@@ -188,11 +215,10 @@ fn status_text(state: &FormState) -> String {
             "Sending your request (attempt {attempt} of {})…",
             submit::MAX_ATTEMPTS
         ),
-        Phase::Retrying { attempt, seconds } => format!(
-            "No answer from the server. Trying again in {seconds} s (attempt {attempt} of {}); your draft is kept.",
-            submit::MAX_ATTEMPTS
-        ),
-        Phase::Failed { message } => message.clone(),
+        Phase::Retrying { status } | Phase::Failed { message: status } => status.clone(),
+        Phase::ConfirmationDelayed { tracking_id, .. } => {
+            format!("Request reached the mailbox. Tracking ID {tracking_id}.")
+        }
         Phase::Confirmed(r) => format!("Request sent. Tracking ID {}.", r.tracking_id),
         Phase::ServerOutOfScope(_) => "This request was not sent to the mailbox.".into(),
         Phase::Editing if state.show_all_errors && !state.verdict.errors.is_empty() => {

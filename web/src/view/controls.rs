@@ -1,22 +1,14 @@
 //! One labelled control per request field: its hint, its error (linked with
-//! `aria-describedby`, the error first) and the input, select or textarea.
+//! `aria-describedby`, the error first) and the input, select or textarea. What kind of
+//! control, whether it is required, its autocomplete token and its hint all come from
+//! `rsos-rules` (`Field`, `Ruleset::hint`).
 
-use rsos_rules::Field;
+use rsos_rules::{Field, InputKind, Ruleset};
 use wasm_bindgen::JsValue;
 use yew::prelude::*;
 
-#[derive(Clone, Copy, PartialEq)]
-pub enum Kind {
-    Line,
-    Email,
-    Multi,
-}
-
 pub struct TextFieldProps<'a> {
     pub field: Field,
-    pub kind: Kind,
-    pub autocomplete: &'static str,
-    pub hint: String,
     pub value: &'a str,
     pub error: Option<&'a str>,
     pub on_edit: &'a Callback<(Field, String)>,
@@ -59,7 +51,7 @@ pub fn text_field(p: &TextFieldProps) -> Html {
         error_id,
         described,
     } = FieldIds::of(field, p.error.is_some());
-    let required = field != Field::ReferenceNumber;
+    let required = field.is_required();
     let oninput = {
         let on_edit = p.on_edit.clone();
         Callback::from(move |e: InputEvent| on_edit.emit((field, event_value(&e))))
@@ -69,16 +61,16 @@ pub fn text_field(p: &TextFieldProps) -> Html {
         Callback::from(move |_: FocusEvent| on_blur.emit(field))
     };
     let invalid = flag(p.error.is_some());
-    let input = match p.kind {
-        Kind::Multi => html! {
+    let input = match field.input() {
+        InputKind::MultiLine => html! {
             <textarea id={id.clone()} name={field.as_str()} rows="6" value={p.value.to_string()}
                 required={required} aria-required={flag(required)} aria-invalid={invalid}
                 aria-describedby={described} {oninput} {onblur} />
         },
-        Kind::Line | Kind::Email => html! {
+        kind => html! {
             <input id={id.clone()} name={field.as_str()}
-                type={if p.kind == Kind::Email { "email" } else { "text" }}
-                autocomplete={p.autocomplete} value={p.value.to_string()} spellcheck="false"
+                type={if kind == InputKind::Email { "email" } else { "text" }}
+                autocomplete={field.autocomplete()} value={p.value.to_string()} spellcheck="false"
                 required={required} aria-required={flag(required)} aria-invalid={invalid}
                 aria-describedby={described} {oninput} {onblur} />
         },
@@ -88,7 +80,7 @@ pub fn text_field(p: &TextFieldProps) -> Html {
             <label for={id.clone()}>{field.label()}
                 if !required { <span class="optional">{" (optional)"}</span> }
             </label>
-            <p class="hint" id={hint_id}>{&p.hint}</p>
+            <p class="hint" id={hint_id}>{Ruleset::builtin().hint(field)}</p>
             if let Some(error) = &p.error {
                 <p class="error-text" id={error_id}><span class="icon" aria-hidden="true">{"⚠ "}</span>{error}</p>
             }
@@ -102,7 +94,6 @@ pub struct ChoiceProps<'a> {
     pub options: &'a [(String, String)],
     pub value: &'a str,
     pub error: Option<&'a str>,
-    pub hint: &'static str,
     pub on_edit: &'a Callback<(Field, String)>,
     pub on_blur: &'a Callback<Field>,
 }
@@ -126,11 +117,12 @@ pub fn choice(p: &ChoiceProps) -> Html {
     html! {
         <div class="field">
             <label for={id.clone()}>{field.label()}</label>
-            <p class="hint" id={hint_id}>{&p.hint}</p>
+            <p class="hint" id={hint_id}>{Ruleset::builtin().hint(field)}</p>
             if let Some(error) = &p.error {
                 <p class="error-text" id={error_id}><span class="icon" aria-hidden="true">{"⚠ "}</span>{error}</p>
             }
-            <select id={id} name={field.as_str()} required=true aria-required="true"
+            <select id={id} name={field.as_str()} required={field.is_required()}
+                aria-required={flag(field.is_required())}
                 aria-invalid={flag(p.error.is_some())} aria-describedby={described}
                 {onchange} {onblur}>
                 <option value="" selected={p.value.is_empty()}>{"Choose…"}</option>

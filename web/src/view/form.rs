@@ -4,7 +4,7 @@
 use rsos_rules::{Field, Ruleset, WarningCode};
 use yew::prelude::*;
 
-use super::controls::{choice, flag, text_field, ChoiceProps, Kind, TextFieldProps};
+use super::controls::{choice, flag, text_field, ChoiceProps, TextFieldProps};
 use super::verdict::{guidance, mixed_lines, subject_preview, urgent_banner};
 use crate::state::{Action, FormState, Phase};
 
@@ -18,10 +18,10 @@ pub fn form_view(
     let draft = state.draft();
     let verdict = &state.verdict;
     let busy = state.busy();
-    let text = |field: Field, kind: Kind, autocomplete: &'static str, hint: String| {
+    let text = |field: Field| {
         html! {
             { text_field(&TextFieldProps {
-                field, kind, autocomplete, hint,
+                field,
                 value: draft.request.text(field),
                 error: state.error_for(field),
                 on_edit: &on_edit, on_blur: &on_blur,
@@ -38,7 +38,6 @@ pub fn form_view(
         .iter()
         .map(|t| (t.code.clone(), t.label.clone()))
         .collect();
-    let limit = |f: Field| ruleset.limit(f);
     let warnings = |code: WarningCode| {
         verdict
             .warnings
@@ -48,13 +47,12 @@ pub fn form_view(
     };
     let mixed: Vec<String> = warnings(WarningCode::MixedLinesOfBusiness).collect();
     let hints: Vec<String> = warnings(WarningCode::PossibleOutOfScope).collect();
-    let urgent_words: Vec<String> = warnings(WarningCode::Urgent).collect();
 
     html! {
         <form novalidate=true onsubmit={on_submit} aria-busy={flag(busy)}>
             { drafts_nav(state) }
-            if verdict.urgent {
-                { urgent_banner(verdict.call_center.as_deref(), &urgent_words) }
+            if let Some(banner) = rsos_rules::urgent_banner(verdict) {
+                { urgent_banner(&banner) }
             }
             <fieldset disabled={busy}>
                 <legend>{"The request"}</legend>
@@ -63,29 +61,27 @@ pub fn form_view(
                     value: &draft.request.line_of_business,
                     error: state.error_for(Field::LineOfBusiness),
                     on_edit: &on_edit, on_blur: &on_blur,
-                    hint: "The member's plan: one plan per request.",
                 }) }
                 { choice(&ChoiceProps {
                     field: Field::Topic, options: &topics,
                     value: &draft.request.topic,
                     error: state.error_for(Field::Topic),
                     on_edit: &on_edit, on_blur: &on_blur,
-                    hint: "What the member's issue is about.",
                 }) }
             </fieldset>
             <fieldset disabled={busy}>
                 <legend>{"You, the agent"}</legend>
-                { text(Field::AgentName, Kind::Line, "name", format!("Up to {} characters.", limit(Field::AgentName).max)) }
-                { text(Field::AgentSan, Kind::Line, "off", format!("Letters and digits, up to {}.", limit(Field::AgentSan).max)) }
-                { text(Field::AgentEmail, Kind::Email, "email", "The acknowledgement and updates go here.".to_string()) }
+                { for [Field::AgentName, Field::AgentSan, Field::AgentEmail].map(&text) }
             </fieldset>
             <fieldset disabled={busy}>
                 <legend>{"The member"}</legend>
-                { text(Field::MemberId, Kind::Line, "off", format!("{}–{} letters, digits or hyphens.", limit(Field::MemberId).min, limit(Field::MemberId).max)) }
-                { text(Field::MemberFirstName, Kind::Line, "off", "As on the member's ID card; no commas or brackets.".to_string()) }
-                { text(Field::MemberLastName, Kind::Line, "off", "As on the member's ID card; no commas or brackets.".to_string()) }
-                { text(Field::ReferenceNumber, Kind::Line, "off", "Optional: a call or case reference, if you have one.".to_string()) }
-                { text(Field::Summary, Kind::Multi, "off", format!("{}–{} characters: what happened, what you need.", limit(Field::Summary).min, limit(Field::Summary).max)) }
+                { for [
+                    Field::MemberId,
+                    Field::MemberFirstName,
+                    Field::MemberLastName,
+                    Field::ReferenceNumber,
+                    Field::Summary,
+                ].map(&text) }
             </fieldset>
             if !hints.is_empty() {
                 <div class="note" role="note">
@@ -103,13 +99,13 @@ pub fn form_view(
                     { guidance(oos) }
                 </section>
             } else {
-                // The honeypot (for deployments without embed tokens): off screen, out of the
-                // tab order and hidden from assistive technology.
-                <div class="trap" aria-hidden="true">
-                    <label for="rsos-website">{"Leave this field empty"}</label>
-                    <input id="rsos-website" name="rsos_website" type="text" tabindex="-1"
-                        autocomplete="off" />
-                </div>
+                // The honeypot, for deployments without embed tokens: people never see it (off
+                // screen, out of the tab order, hidden from assistive technology). Its name and
+                // label match no autofill heuristic and password managers are told to skip it;
+                // if autofill fills it anyway, the edge answers 400 `trap` and sends nothing,
+                // and the form clears it (app.rs) so the agent can send again. Raw markup: the
+                // password managers' attribute names (`data-1p-ignore`) are not Rust tokens.
+                { Html::from_html_unchecked(TRAP.into()) }
                 <div class="actions">
                     // aria-disabled, not disabled: a disabled button drops the keyboard focus
                     // while the request is in flight; the submit handler ignores presses.
@@ -124,6 +120,13 @@ pub fn form_view(
         </form>
     }
 }
+
+/// The hidden field; `TRAP_SELECTOR` (app.rs) finds it.
+const TRAP: &str = concat!(
+    r#"<div class="trap" aria-hidden="true"><label for="rsos-leave-empty">Leave this field empty</label>"#,
+    r#"<input id="rsos-leave-empty" name="rsos_leave_empty" type="text" tabindex="-1" autocomplete="off" "#,
+    r#"data-1p-ignore data-lpignore="true" data-bwignore data-form-type="other"></div>"#,
+);
 
 fn drafts_nav(state: &UseReducerHandle<FormState>) -> Html {
     if state.drafts.len() < 2 {

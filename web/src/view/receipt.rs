@@ -1,6 +1,8 @@
 //! The confirmation after a forward (SPEC §7, 202): tracking ID, subject and the service
-//! times in the agent's own time zone.
+//! times in the agent's own time zone; or, when the forward reached the mailbox and only the
+//! confirmation email failed (503, `forwarded: true`), that truth and a way to retry it.
 
+use rsos_rules::notice;
 use yew::prelude::*;
 
 use crate::browser::local_time;
@@ -25,5 +27,24 @@ pub fn confirmation(r: &Receipt, remaining: usize, on_next: Callback<MouseEvent>
                 { if remaining > 0 { "Continue with the next request" } else { "Start a new request" } }
             </button>
         </section>
+    }
+}
+
+/// The forward reached the mailbox; the confirmation email did not go out. No invitation to
+/// send the request again: only to retry the confirmation (the same draft and key, so nothing
+/// is forwarded twice) or to go on.
+pub fn delayed(
+    tracking_id: &str,
+    on_retry: Callback<SubmitEvent>,
+    on_next: Callback<MouseEvent>,
+) -> Html {
+    html! {
+        <form class="result sent" novalidate=true onsubmit={on_retry} aria-labelledby="rsos-result-heading">
+            <h2 id="rsos-result-heading" tabindex="-1" data-focus-target="">{"Request reached the mailbox"}</h2>
+            <dl><dt>{"Tracking ID"}</dt><dd class="tracking-id">{tracking_id}</dd></dl>
+            <p>{notice::confirmation_delayed(tracking_id)}</p>
+            <button type="submit" class="secondary">{"Send the confirmation again"}</button>{" "}
+            <button type="button" class="primary" onclick={on_next}>{"Start a new request"}</button>
+        </form>
     }
 }

@@ -2,7 +2,7 @@
 //! the one-plan-per-request check with the split offer, the subject preview and out-of-scope
 //! guidance. Every message comes from `rsos_rules::assess`.
 
-use rsos_rules::{Field, OutOfScope, Ruleset};
+use rsos_rules::{Field, OutOfScope, Ruleset, UrgentBanner};
 use wasm_bindgen::JsValue;
 use yew::prelude::*;
 
@@ -10,35 +10,19 @@ use super::controls::flag;
 use crate::browser::new_idempotency_key;
 use crate::state::{Action, FormState};
 
-pub fn urgent_banner(call_center: Option<&str>, messages: &[String]) -> Html {
+/// The banner `rsos_rules::urgent_banner` made: heading, what to do, the call link.
+pub fn urgent_banner(banner: &UrgentBanner) -> Html {
     html! {
         <section class="urgent" aria-labelledby="rsos-urgent-heading">
-            <h3 id="rsos-urgent-heading">{"Urgent: call it in first"}</h3>
-            if let Some(number) = call_center {
-                <p class="call">{"Access to care and critical time-sensitive issues go to Customer Service now: "}
-                    <a href={format!("tel:{}", tel_digits(number))}>{format!("call {number}")}</a></p>
-            } else {
-                <p class="call">{"Access to care and critical time-sensitive issues go to the plan's Customer Service now. Choose the plan to see its number."}</p>
-            }
-            { for messages.iter().map(|m| html! { <p>{m}</p> }) }
-            if messages.is_empty() {
-                <p>{"You can still send this request for follow-up."}</p>
-            }
+            <h3 id="rsos-urgent-heading">{banner.heading}</h3>
+            <p class="call">{banner.text}
+                if let Some(call) = &banner.call {
+                    {" "}<a href={call.uri.clone()}>{&call.label}</a>
+                }
+            </p>
+            { for banner.messages.iter().map(|m| html! { <p>{m}</p> }) }
         </section>
     }
-}
-
-/// `tel:` URIs take digits; the ruleset writes numbers the way people read them.
-fn tel_digits(number: &str) -> String {
-    let digits: String = number.chars().filter(|c| c.is_ascii_digit()).collect();
-    format!(
-        "+{}",
-        if digits.len() == 11 {
-            digits
-        } else {
-            format!("1{digits}")
-        }
-    )
 }
 
 pub fn mixed_lines(messages: &[String], state: &UseReducerHandle<FormState>) -> Html {
@@ -85,7 +69,7 @@ pub fn mixed_lines(messages: &[String], state: &UseReducerHandle<FormState>) -> 
                     checked={draft.request.confirm_single_line_of_business}
                     aria-invalid={flag(error.is_some())}
                     aria-describedby={error.as_ref().map(|_| error_id.clone())} {onchange} />
-                <label for={id}>{"This request is about one plan only"}</label>
+                <label for={id}>{Ruleset::builtin().hint(field)}</label>
             </div>
             if let (Some(on_split), Some((_, label)), false) = (on_split, other_plan, messages.is_empty()) {
                 <button type="button" class="secondary" onclick={on_split}>

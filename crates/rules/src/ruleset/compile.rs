@@ -2,10 +2,12 @@
 //! per SPEC section, each refusing what its section cannot use with a sentence that names
 //! the place in the file.
 
+use std::sync::OnceLock;
+
 use chrono_tz::Tz;
 
 use super::{
-    tel_uri, Category, LineOfBusiness, Ruleset, RulesetError, Season, SlaTargets, Topic,
+    tel_uri, Category, LineOfBusiness, Ruleset, RulesetError, Season, Service, SlaTargets, Topic,
     SUPPORTED_ZONES,
 };
 use crate::holidays::HolidayCalendar;
@@ -13,40 +15,80 @@ use crate::model::{self, RulesetFile};
 use crate::words::{Tag, WordMatcher};
 
 impl Ruleset {
+    /// Every part checked and made now, so that every error names its place (`from_toml`).
+    #[cfg(feature = "toml")]
     pub(super) fn compile(file: RulesetFile, text: Option<&str>) -> Result<Ruleset, RulesetError> {
-        let at = Locator { text };
-        let zone = time_zone(&file, &at)?;
-        check_limits(&file.limits, &at)?;
-        let categories = categories(&file, &at)?;
-        let lines = lines_of_business(&file, &categories, &at)?;
-        let topics = topics(&file, &categories, &at)?;
-        let words = word_lists(&file, &at)?;
-        let holidays = holiday_calendar(&file, &at)?;
-        let (sla, seasons) = service_level(&file, &at)?;
-        let acknowledgement_text = acknowledgement(&file, &lines, &at)?;
-        check_insights(&file, &at)?;
+        let ruleset = Ruleset::compile_lazily_at(file, &Locator { text })?;
+        let service = service(&ruleset.file, &ruleset.lines, text)?;
+        let _ = ruleset.service.set(service);
+        Ok(ruleset)
+    }
+
+    /// What verdicts need, checked and made now; the clock's and the emails' parts on first
+    /// use ([`Ruleset::service`]). For the built-in ruleset, which its tests check whole.
+    pub(super) fn compile_lazily(file: RulesetFile) -> Result<Ruleset, RulesetError> {
+        Ruleset::compile_lazily_at(file, &Locator { text: None })
+    }
+
+    fn compile_lazily_at(file: RulesetFile, at: &Locator) -> Result<Ruleset, RulesetError> {
+        let zone = time_zone(&file, at)?;
+        check_limits(&file.limits, at)?;
+        let categories = categories(&file, at)?;
+        let lines = lines_of_business(&file, &categories, at)?;
+        let topics = topics(&file, &categories, at)?;
+        let words = word_lists(&file, at)?;
         Ok(Ruleset {
             zone,
             lines,
             topics,
             categories,
             words,
-            holidays,
-            sla,
-            seasons,
-            acknowledgement_text,
+            service: OnceLock::new(),
             file,
         })
     }
 }
 
+/// SPEC §6 and §7: the parts of the business clock and the emails.
+pub(super) fn service(
+    file: &RulesetFile,
+    lines: &[LineOfBusiness],
+    text: Option<&str>,
+) -> Result<Service, RulesetError> {
+    let at = Locator { text };
+    let holidays = holiday_calendar(file, &at)?;
+    let (sla, seasons) = service_level(file, &at)?;
+    let acknowledgement_text = acknowledgement(file, lines, &at)?;
+    check_insights(file, &at)?;
+    Ok(Service {
+        holidays,
+        sla,
+        seasons,
+        acknowledgement_text,
+    })
+}
+
+/// [`SUPPORTED_ZONES`] with their zones. Looked up here rather than parsed with chrono-tz's
+/// `FromStr`, which would bring its table of every alias of these zones (`US/Eastern`,
+/// `Etc/GMT+5`, …) and a hash function into the browser form (measured: −0.5 KB gzip).
+const ZONES: [(&str, Tz); 8] = [
+    ("America/New_York", Tz::America__New_York),
+    ("America/Chicago", Tz::America__Chicago),
+    ("America/Denver", Tz::America__Denver),
+    ("America/Phoenix", Tz::America__Phoenix),
+    ("America/Los_Angeles", Tz::America__Los_Angeles),
+    ("America/Anchorage", Tz::America__Anchorage),
+    ("Pacific/Honolulu", Tz::Pacific__Honolulu),
+    ("UTC", Tz::UTC),
+];
+
 /// SPEC §6: the business zone must be one compiled in.
 fn time_zone(file: &RulesetFile, at: &Locator) -> Result<Tz, RulesetError> {
     let name = file.time_zone.0.as_str();
-    SUPPORTED_ZONES
-        .contains(&name)
-        .then(|| name.parse().ok())
-        .flatten()
+    ZONES
+        .iter()
+        .find(|(zone_name, _)| *zone_name == name)
+        .map(|(_, zone)| *zone)
         .ok_or_else(|| {
             at.fail(
                 Place::key("", "time_zone"),
@@ -444,4 +486,18 @@ pub(crate) fn digest_time(text: &str) -> Option<chrono::NaiveTime> {
             .flatten()
     };
     chrono::NaiveTime::from_hms_opt(number(hours)?, number(minutes)?, 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Tz, SUPPORTED_ZONES, ZONES};
+
+    #[test]
+    fn the_zone_table_is_the_supported_zones_as_chrono_tz_reads_them() {
+        let names: Vec<&str> = ZONES.iter().map(|(name, _)| *name).collect();
+        assert_eq!(names, SUPPORTED_ZONES);
+        for (name, zone) in ZONES {
+            assert_eq!(name.parse::<Tz>(), Ok(zone), "{name}");
+        }
+    }
 }

@@ -1,12 +1,10 @@
 //! The rules of each field (SPEC §1): the first rule a field breaks, with the message that
 //! says what to fix.
 
-use icu_properties::props::{GeneralCategory, GeneralCategoryGroup};
-use icu_properties::CodePointMapData;
-
 use crate::codes::ErrorCode;
 use crate::field::Field;
 use crate::ruleset::Ruleset;
+use crate::unicode;
 
 fn is_control(c: char) -> bool {
     matches!(c, '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}')
@@ -70,12 +68,10 @@ const NAME_PUNCTUATION: &[char] = &[
 ];
 
 /// A letter of any script (`char::is_alphabetic`), or a mark that belongs to one (Unicode
-/// general category M: combining accents, vowel signs, viramas, tone marks), from ICU4X's
-/// compiled-in Unicode data, not from a hand-kept list of blocks. (ICU4X's category map
-/// costs the browser form 6 KB of gzip; `unicode-normalization`'s mark table cost 9 KB.)
+/// general category M: combining accents, vowel signs, viramas, tone marks), from the
+/// Unicode data in use ([`crate::unicode`]), not from a hand-kept list of blocks.
 fn is_name_letter(c: char) -> bool {
-    c.is_alphabetic()
-        || GeneralCategoryGroup::Mark.contains(CodePointMapData::<GeneralCategory>::new().get(c))
+    c.is_alphabetic() || (unicode::data().general_category)(c).is_mark()
 }
 
 fn has_allowed_set(field: Field) -> bool {
