@@ -66,6 +66,9 @@ pub fn run() -> Result<()> {
         .args(["--var", &format!("public_url={origin}")])
         .args(["--var", "link_secret=local-demo-link-secret"])
         .args(["--var", "maintenance_token=local-demo-maintenance-token"])
+        // The coaching insights for scripts: `curl -H 'Authorization: Bearer
+        // local-demo-insights-token' http://127.0.0.1:8080/api/insights?format=csv`.
+        .args(["--var", "insights_token=local-demo-insights-token"])
         .args(["--sweep-every-s", "60"]);
     if dist.is_dir() {
         command.arg("--static").arg(&dist);

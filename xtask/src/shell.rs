@@ -1,3 +1,6 @@
+//! Shell chores every task shares: the workspace root and target directory, cargo and other
+//! commands run with their output passed through, and the versions `Cargo.lock` pins.
+
 use std::path::PathBuf;
 use std::process::Command;
 

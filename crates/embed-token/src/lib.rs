@@ -36,7 +36,9 @@ type HmacSha256 = Hmac<Sha256>;
 /// What a token says about the signed-in agent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Claims {
+    /// The agent's SAN, as the portal knows it (compared after the rules normalise both).
     pub agent_san: String,
+    /// The agent's email address (compared without regard to ASCII case).
     pub agent_email: String,
     /// Unix seconds after which the token is refused.
     pub expires_at: i64,
@@ -45,16 +47,21 @@ pub struct Claims {
 /// Why a token is refused. `Display` is the sentence shown to the agent.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum TokenError {
+    /// No token (HTTP 401).
     #[error("This form needs a sign-in token from your agent portal: reload the portal page and try again.")]
     Missing,
+    /// Not `v1.<payload>.<mac>` in base64url, or a payload without its three lines (401).
     #[error(
         "The sign-in token of this form is not readable: reload the portal page and try again."
     )]
     Malformed,
+    /// Past `expires_at` (401).
     #[error("The sign-in token of this form has expired: reload the portal page and try again.")]
     Expired,
+    /// The MAC does not verify under this deployment's secret (403).
     #[error("The sign-in token of this form is not valid for this service.")]
     BadSignature,
+    /// The token names another agent than the request (403).
     #[error("The Agent SAN and email must be those of the agent signed in to the portal.")]
     WrongAgent,
 }
@@ -73,6 +80,8 @@ const VERSION: &str = "v1";
 /// Tokens are short; a longer header is refused before any decoding.
 pub const MAX_TOKEN_LEN: usize = 1024;
 
+/// The token of `claims` under `secret` (what a portal puts on the tag): `v1.<base64url(SAN
+/// "\n" email "\n" expiry)>.<base64url(HMAC-SHA256)>`, URL-safe.
 pub fn sign(claims: &Claims, secret: &[u8]) -> String {
     let payload = URL_SAFE_NO_PAD.encode(format!(
         "{}\n{}\n{}",

@@ -93,10 +93,13 @@ pub struct Link {
 /// Why a link is refused. `Display` is the sentence shown to the person.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum LinkError {
+    /// Not `l1.<payload>.<mac>`, too long, or a payload without its three lines (HTTP 400).
     #[error("This link is not complete: copy the whole link from the email.")]
     Malformed,
+    /// Past its expiry (403).
     #[error("This link has expired.")]
     Expired,
+    /// The MAC does not verify under this deployment's link secret (403).
     #[error("This link is not valid for this service.")]
     BadSignature,
 }
