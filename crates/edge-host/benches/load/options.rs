@@ -30,6 +30,15 @@ pub struct Options {
     /// gave up (not part of the figures: it checks the duplicate detector).
     #[arg(long, default_value_t = 0.0)]
     pub late: f64,
+    /// The mail API the component talks to: `webhook` (one call per email) or `graph`
+    /// (Microsoft Graph: create a draft, send it by id, and probe it after a lost answer).
+    #[arg(long, default_value = "webhook", value_parser = ["webhook", "graph"])]
+    pub mail_api: String,
+    /// Call `POST /api/maintenance/sweep` every this many seconds during the run (0: never).
+    /// At the end the mail API recovers and the sweep finishes what agents gave up on: every
+    /// request the component recorded (any reply with a tracking ID) must then be delivered.
+    #[arg(long, default_value_t = 0)]
+    pub sweep_every_s: u64,
     /// Attempts per request before the agent gives up.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
     pub tries: u32,
