@@ -28,12 +28,25 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use rusqlite::{named_params, params, Connection, OptionalExtension};
 
+/// Why the `default` store could not be opened; the host then does not start.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyValueError {
+    /// The SQLite database could not be opened or its `spin_key_value` table created.
     #[error("could not open the key-value database {path}: {reason}")]
-    Load { path: PathBuf, reason: String },
+    Load {
+        /// The database file ([`Backing::File`]).
+        path: PathBuf,
+        /// SQLite's message.
+        reason: String,
+    },
+    /// The Redis URL is not valid or the server refused the connection.
     #[error("could not connect to the key-value Redis at {url}: {reason}")]
-    Redis { url: String, reason: String },
+    Redis {
+        /// The URL as given ([`Backing::Redis`]).
+        url: String,
+        /// redis-rs's message.
+        reason: String,
+    },
 }
 
 /// Where the `default` store lives.
@@ -152,6 +165,7 @@ impl KeyValueStore {
         }
     }
 
+    /// An empty store in this process's memory ([`Backing::Memory`]), gone when it ends.
     pub fn in_memory() -> KeyValueStore {
         KeyValueStore::with(Backend::Memory(Mutex::default()))
     }
@@ -212,6 +226,7 @@ impl KeyValueStore {
         })
     }
 
+    /// The value of `key`, `None` when absent. `Err`: the backing's error message.
     pub async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, String> {
         self.count();
         match &self.backend {
@@ -232,6 +247,7 @@ impl KeyValueStore {
         }
     }
 
+    /// Sets `key` to `value`, creating or overwriting it. `Err`: the backing's error message.
     pub async fn set(&self, key: String, value: Vec<u8>) -> Result<(), String> {
         self.count();
         match &self.backend {
@@ -259,6 +275,7 @@ impl KeyValueStore {
         }
     }
 
+    /// Removes `key`; an absent key is not an error. `Err`: the backing's error message.
     pub async fn delete(&self, key: &str) -> Result<(), String> {
         self.count();
         match &self.backend {
@@ -282,6 +299,8 @@ impl KeyValueStore {
         }
     }
 
+    /// Whether `key` has a value: a [`Self::get`] on SQLite and memory, `EXISTS` on Redis (one
+    /// operation either way). `Err`: the backing's error message.
     pub async fn exists(&self, key: &str) -> Result<bool, String> {
         match &self.backend {
             // Spin's SQLite `exists` is a `get`.
@@ -298,6 +317,8 @@ impl KeyValueStore {
         }
     }
 
+    /// Every key of this store, in no promised order (Redis: `KEYS <prefix>*`, a scan of the
+    /// whole database). `Err`: the backing's error message.
     pub async fn keys(&self) -> Result<Vec<String>, String> {
         self.count();
         match &self.backend {
@@ -500,6 +521,7 @@ impl KeyValueStores {
         Ok(KeyValueStores { stores })
     }
 
+    /// The shared store of `label`: `None` unless the manifest grants it and it is `default`.
     pub fn get(&self, label: &str) -> Option<Arc<KeyValueStore>> {
         self.stores.get(label).cloned()
     }

@@ -30,10 +30,15 @@ const MAX_MAIL_BYTES: usize = 1024 * 1024;
 /// One email as the component handed it over.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MailMessage {
+    /// The recipient's address (webhook `to`; Graph: the first of `toRecipients`).
     pub to: String,
+    /// The sender: webhook `from` (may be absent), or the Graph user the mail was sent as.
     pub from: Option<String>,
+    /// The Reply-To address (webhook `reply_to`; Graph: the first of `replyTo`), if any.
     pub reply_to: Option<String>,
+    /// The subject line as sent (SPEC §2 for a forward).
     pub subject: String,
+    /// The plain-text body (Graph: `body.content`).
     pub text: String,
     /// Custom headers such as `X-RSOS-Tracking-ID`.
     #[serde(default)]
@@ -43,8 +48,11 @@ pub struct MailMessage {
     pub via: String,
 }
 
+/// Why mail handed in was refused (answered 400 with the message).
 #[derive(Debug, thiserror::Error)]
 pub enum MailboxError {
+    /// Not JSON, or without a field the webhook or Graph `sendMail` shape requires (the
+    /// webhook shape also refuses unknown fields).
     #[error("the body is not a mail message in the expected JSON shape")]
     Shape,
 }
@@ -75,6 +83,7 @@ struct WebhookMail {
 }
 
 impl Mailbox {
+    /// An empty mailbox that keeps the newest [`DEFAULT_CAPACITY`] messages.
     pub fn new() -> Mailbox {
         Mailbox::default()
     }
@@ -297,7 +306,7 @@ fn is_json(content_type: &str) -> bool {
 /// The mailbox page. It renders messages with `textContent` only, so nothing a sender typed
 /// can become markup. Its stylesheet and script are separate files because the host serves
 /// everything under a CSP without inline script or style.
-pub const PAGE: &str = r#"<!doctype html>
+pub(crate) const PAGE: &str = r#"<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -315,7 +324,8 @@ This page refreshes every two seconds.</p>
 </html>
 "#;
 
-pub const PAGE_CSS: &str = r#" body { font: 15px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; padding: 0 1rem; color: #1d1d1f; }
+/// The mailbox page's stylesheet, `/mailbox/mailbox.css`.
+pub(crate) const PAGE_CSS: &str = r#" body { font: 15px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; padding: 0 1rem; color: #1d1d1f; }
  h1 { font-size: 1.4rem; }
  .hint { color: #555; }
  article { border: 1px solid #ccc; border-radius: 6px; padding: .8rem 1rem; margin: 1rem 0; }
@@ -325,7 +335,9 @@ pub const PAGE_CSS: &str = r#" body { font: 15px/1.45 system-ui, sans-serif; mar
  .kind { font-size: .8rem; text-transform: uppercase; letter-spacing: .05em; color: #0b5; }
 "#;
 
-pub const PAGE_JS: &str = r#"function row(dl, name, value) {
+/// The mailbox page's script, `/mailbox/mailbox.js`: fetches `/mailbox/api/messages` every 2 s
+/// and lists them newest first, as text only.
+pub(crate) const PAGE_JS: &str = r#"function row(dl, name, value) {
   if (value === null || value === undefined || value === "") return;
   const dt = document.createElement("dt"); dt.textContent = name;
   const dd = document.createElement("dd"); dd.textContent = value;

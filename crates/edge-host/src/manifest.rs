@@ -7,13 +7,19 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+/// Why the manifest cannot be served (a start-up error).
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
+    /// The file could not be read.
     #[error("could not read the manifest {path}: {source}")]
     Read {
+        /// The manifest path as given.
         path: PathBuf,
+        /// The I/O error.
         source: std::io::Error,
     },
+    /// Not TOML in this shape, not version 2, not exactly one `[[trigger.http]]`, a trigger
+    /// naming an undefined component, or an invalid variable name; the text says which.
     #[error("the manifest is not valid: {0}")]
     Invalid(String),
 }
@@ -56,29 +62,45 @@ struct RawComponent {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VariableSpec {
+    /// The value when neither `--var` nor `SPIN_VARIABLE_<NAME>` gives one.
     pub default: Option<String>,
+    /// Start-up fails when no value is given
+    /// ([`VariableError::Missing`](crate::variables::VariableError::Missing)).
     #[serde(default)]
     pub required: bool,
+    /// Marked secret; read but not acted on by this host.
     #[serde(default)]
     pub secret: bool,
+    /// Free text for people; not used by this host.
     pub description: Option<String>,
 }
 
 /// The one HTTP component this host serves.
 #[derive(Debug, Clone)]
 pub struct Manifest {
+    /// The manifest's directory (empty for a bare file name); `source` is relative to it.
     pub dir: PathBuf,
+    /// The application variables (`[variables]`), by name.
     pub variables: BTreeMap<String, VariableSpec>,
+    /// The HTTP trigger's route as written, e.g. `/api/...` (a trailing `/...` matches every
+    /// path below its prefix).
     pub route: String,
+    /// The component the trigger names, e.g. `rsos-edge`.
     pub component_id: String,
     /// The local `source` path, relative to the manifest's directory, if it is a file.
     pub source: Option<PathBuf>,
+    /// `[component.<id>.variables]`: name → template over application variables, e.g.
+    /// `"{{ mail_base_url }}"`.
     pub component_variables: BTreeMap<String, String>,
+    /// The store labels the component is granted, e.g. `["default"]`.
     pub key_value_stores: Vec<String>,
+    /// The component's `allowed_outbound_hosts` as written, templates unexpanded.
     pub allowed_outbound_hosts: Vec<String>,
 }
 
 impl Manifest {
+    /// Reads and parses the manifest at `path`, with its directory as [`Manifest::dir`].
+    /// `Err`: [`ManifestError::Read`], or [`ManifestError::Invalid`] as [`Manifest::parse`].
     pub fn load(path: &Path) -> Result<Manifest, ManifestError> {
         let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Read {
             path: path.to_owned(),
@@ -88,6 +110,8 @@ impl Manifest {
         Manifest::parse(&text, dir)
     }
 
+    /// Parses manifest text: `spin_manifest_version = 2`, exactly one `[[trigger.http]]` and
+    /// the component it names. `Err`: [`ManifestError::Invalid`].
     pub fn parse(text: &str, dir: PathBuf) -> Result<Manifest, ManifestError> {
         let raw: RawManifest =
             toml::from_str(text).map_err(|e| ManifestError::Invalid(e.to_string()))?;

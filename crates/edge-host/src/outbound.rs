@@ -5,10 +5,13 @@
 //! scheme, host and port match no entry is refused with `HttpRequestDenied`, before any
 //! connection is made.
 
+/// An `allowed_outbound_hosts` entry this host cannot read: a start-up error, as in Spin.
 #[derive(Debug, thiserror::Error)]
 #[error("allowed_outbound_hosts entry {entry:?} is invalid: {reason}")]
 pub struct AllowedHostError {
+    /// The entry after variable expansion, trimmed.
     pub entry: String,
+    /// What is wrong with it, e.g. `it contains a path`.
     pub reason: &'static str,
 }
 
@@ -39,6 +42,8 @@ struct AllowedHost {
     port: PortPattern,
 }
 
+/// A component's parsed `allowed_outbound_hosts`: the scheme, host and port patterns every
+/// outbound request must match. The default (no entries) allows nothing.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AllowedHosts {
     all: bool,
@@ -54,6 +59,8 @@ fn default_port(scheme: &str) -> Option<u16> {
 }
 
 impl AllowedHosts {
+    /// Parses entries whose templates are already expanded; an `insecure:allow-all` among them
+    /// allows everything. `Err`: the first entry that is not `scheme://host[:port]`.
     pub fn parse<S: AsRef<str>>(entries: &[S]) -> Result<AllowedHosts, AllowedHostError> {
         let mut allowed = AllowedHosts::default();
         for entry in entries {

@@ -41,9 +41,13 @@ use bindings::wasi::keyvalue::{atomics as wasi_atomics, store as wasi_store};
 /// What every instance shares: resolved variables, key-value stores and outbound rules.
 #[derive(Clone)]
 pub struct AppContext {
+    /// The resolved variables `fermyon:spin/variables.get` answers from.
     pub variables: Arc<Variables>,
+    /// The stores opened for the granted labels.
     pub stores: KeyValueStores,
+    /// The labels the manifest grants (`key_value_stores`); opening another is `access-denied`.
     pub granted_stores: Arc<Vec<String>>,
+    /// The expanded `allowed_outbound_hosts`, checked before every outbound request.
     pub allowed_hosts: Arc<AllowedHosts>,
     /// Added before every key-value operation, to behave like a remote store. Races between
     /// instances become as likely as they are against Redis or a cloud store, which is what the
@@ -54,7 +58,7 @@ pub struct AppContext {
 }
 
 /// Per-request store data.
-pub struct InstanceState {
+pub(crate) struct InstanceState {
     wasi: WasiCtx,
     http: WasiHttpCtx,
     pub(crate) table: ResourceTable,
@@ -140,10 +144,19 @@ impl variables::Host for InstanceState {
     }
 }
 
+/// Why the component cannot run in this host (a start-up error).
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeError {
+    /// The engine could not be configured, or the component file not read or compiled.
     #[error("could not load the component {path}: {reason}")]
-    Load { path: String, reason: String },
+    Load {
+        /// The component file; empty when the engine itself failed.
+        path: String,
+        /// wasmtime's error chain.
+        reason: String,
+    },
+    /// The component imports what this host does not provide (or in another version), or
+    /// does not export `wasi:http/incoming-handler`; wasmtime's error chain.
     #[error("the component does not fit this host: {0}")]
     Link(String),
 }
@@ -160,6 +173,9 @@ pub struct EdgeRuntime {
 const MEMORY_LIMIT: usize = 256 * 1024 * 1024;
 
 impl EdgeRuntime {
+    /// An engine for async component instances: a pooling allocator (512 instances, 256 MiB of
+    /// linear memory each) where the address space can be reserved, else on-demand allocation.
+    /// `Err`: [`RuntimeError::Load`] with an empty path.
     pub fn engine() -> Result<Engine, RuntimeError> {
         let mut config = wasmtime::Config::new();
         // Like Spin: a pooling allocator makes instance-per-request cheap (slots are reused,
@@ -182,6 +198,8 @@ impl EdgeRuntime {
         })
     }
 
+    /// Compiles the component file at `path` (`wasm32-wasip2`) for `engine`: once, then
+    /// instantiated per request. `Err`: [`RuntimeError::Load`].
     pub fn compile(engine: &Engine, path: &Path) -> Result<Component, RuntimeError> {
         Component::from_file(engine, path).map_err(|e| RuntimeError::Load {
             path: path.display().to_string(),
@@ -189,6 +207,9 @@ impl EdgeRuntime {
         })
     }
 
+    /// Links WASI 0.2, `wasi:http`, `fermyon:spin/key-value@2.0.0`,
+    /// `fermyon:spin/variables@2.0.0` and `wasi:keyvalue` store and atomics (0.2.0-draft2) for
+    /// `component`, and pre-instantiates it over `app`. `Err`: [`RuntimeError::Link`].
     pub fn new(
         engine: &Engine,
         component: &Component,
@@ -283,13 +304,18 @@ fn is_pool_full(error: &wasmtime::Error) -> bool {
         .any(|cause| cause.is::<wasmtime::PoolConcurrencyLimitError>())
 }
 
+/// Why a request got no response from the component (the server answers 503 for
+/// [`HandleError::PoolFull`], 500 otherwise).
 #[derive(Debug, thiserror::Error)]
 pub enum HandleError {
     /// No instance could be made now: every slot of the pool is taken. Nothing ran.
     #[error("the instance pool is full")]
     PoolFull,
+    /// The instance trapped or failed to instantiate, returned without a response, or its task
+    /// panicked; wasmtime's error chain.
     #[error("the component failed: {0}")]
     Trap(String),
+    /// The component set its response to a `wasi:http` error code.
     #[error("the component answered with an error code: {0:?}")]
     Guest(ErrorCode),
 }

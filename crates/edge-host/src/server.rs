@@ -28,21 +28,31 @@ use crate::static_files::StaticFiles;
 use crate::trigger::{self, Route};
 use crate::variables::{VariableError, Variables};
 
+/// Why [`start`] could not serve; `Display` is the sentence `rsos-edge-host` prints.
 #[derive(Debug, thiserror::Error)]
 pub enum HostError {
+    /// The manifest could not be read or is not one this host serves.
     #[error(transparent)]
     Manifest(#[from] ManifestError),
+    /// A variable is required but unset, an override is undeclared, or a template does not
+    /// resolve.
     #[error(transparent)]
     Variable(#[from] VariableError),
+    /// An `allowed_outbound_hosts` entry is invalid once expanded.
     #[error(transparent)]
     AllowedHost(#[from] AllowedHostError),
+    /// The `default` store's SQLite file or Redis could not be opened.
     #[error(transparent)]
     KeyValue(#[from] KeyValueError),
+    /// The component does not link with this host's imports.
     #[error(transparent)]
     Runtime(#[from] RuntimeError),
+    /// The address could not be bound (or the bound address not read).
     #[error("could not listen on {addr}: {source}")]
     Listen {
+        /// The address asked for ([`HostConfig::listen`]).
         addr: SocketAddr,
+        /// The I/O error.
         source: std::io::Error,
     },
 }
@@ -50,16 +60,21 @@ pub enum HostError {
 /// Everything needed to serve: where things are and how to configure them.
 #[derive(Debug, Clone)]
 pub struct HostConfig {
+    /// The Spin manifest (`spin.toml`), read by [`start`].
     pub manifest: PathBuf,
     /// `--var name=value`; wins over `SPIN_VARIABLE_<NAME>` and manifest defaults.
     pub variables: BTreeMap<String, String>,
     /// Read `SPIN_VARIABLE_<NAME>` from the process environment.
     pub use_environment: bool,
+    /// A directory served for every path outside the route and `/mailbox` (the built form);
+    /// `None`: those paths are 404.
     pub static_dir: Option<PathBuf>,
     /// Where the `default` key-value store lives (memory, a SQLite file, or Redis).
     pub key_value: Backing,
+    /// The address to bind. Default `127.0.0.1:0`, an ephemeral port ([`RunningHost::addr`]).
     pub listen: SocketAddr,
-    /// Point the component's mail at this host's `/mailbox/webhook`.
+    /// Point the component's mail at this host's `/mailbox/webhook` (these overrides of
+    /// `mail_api`, `mail_base_url` and `mail_webhook_path` win over `variables`).
     pub local_mailbox: bool,
     /// Simulated round-trip time of every key-value operation (tests of racing requests).
     pub key_value_latency: Option<std::time::Duration>,
@@ -70,6 +85,8 @@ pub struct HostConfig {
 }
 
 impl HostConfig {
+    /// Serves `manifest` on 127.0.0.1 at an ephemeral port with in-memory key-value, without
+    /// `SPIN_VARIABLE_*`, static files or the mailbox, within the default limits.
     pub fn new(manifest: impl Into<PathBuf>) -> HostConfig {
         HostConfig {
             manifest: manifest.into(),
@@ -85,6 +102,8 @@ impl HostConfig {
         }
     }
 
+    /// Adds an override, as `--var name=value`; [`start`] fails with
+    /// [`VariableError::Undeclared`] when the manifest does not declare `name`.
     pub fn var(mut self, name: &str, value: impl Into<String>) -> HostConfig {
         self.variables.insert(name.to_owned(), value.into());
         self
@@ -112,7 +131,9 @@ struct Shared {
 /// closes its connections once their current exchange is over, as `shutdown` does, without
 /// waiting).
 pub struct RunningHost {
+    /// The bound address, with the actual port when [`HostConfig::listen`] asked for 0.
     pub addr: SocketAddr,
+    /// The mail handed to `/mailbox/...`; always empty unless [`HostConfig::local_mailbox`].
     pub mailbox: Mailbox,
     /// The wall clock the component reads (tests move it forward).
     pub clock: Arc<crate::clock::HostClock>,
@@ -121,6 +142,7 @@ pub struct RunningHost {
 }
 
 impl RunningHost {
+    /// `http://<addr><path>`: where `path` (starting with `/`) is served on this host.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }

@@ -23,10 +23,13 @@ use http::{header, HeaderMap, HeaderName, HeaderValue};
 /// Why Spin would not hand a request to the component.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
+    /// The value of the named header is not UTF-8.
     #[error("The request header {0} is not valid UTF-8 text; send headers as UTF-8.")]
     NotUtf8(String),
+    /// No `Host`, or only a `*.spin.internal` one, which Spin strips.
     #[error("The request has no Host header; send one naming this server.")]
     NoHost,
+    /// The `Host` value is not an authority (`host[:port]`).
     #[error("The Host header does not name a server; send host and port only.")]
     BadHost,
 }

@@ -6,16 +6,23 @@ use std::collections::BTreeMap;
 
 use crate::manifest::{is_variable_name, Manifest};
 
+/// Why the variables do not resolve at start-up.
 #[derive(Debug, thiserror::Error)]
 pub enum VariableError {
+    /// The named `required` variable has no override, environment value or default.
     #[error("the variable {0} is required but has no value; set SPIN_VARIABLE_{upper} or pass --var {0}=…", upper = .0.to_uppercase())]
     Missing(String),
+    /// A template (first) refers to a variable (second) that is undeclared or has no value.
     #[error("the template {0:?} refers to the undefined variable {1}")]
     Undefined(String, String),
+    /// The template has a `{{` without its `}}`.
     #[error("the template {0:?} is not closed")]
     Unclosed(String),
+    /// A `{{ … }}` reference is not a variable name ([`is_variable_name`]).
     #[error("{0:?} is not a valid variable name")]
     InvalidName(String),
+    /// An override (`--var`, [`HostConfig::var`](crate::HostConfig::var)) names a variable
+    /// the manifest does not declare.
     #[error("an override names {0}, which the manifest does not declare")]
     Undeclared(String),
 }
