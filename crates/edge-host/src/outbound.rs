@@ -1,7 +1,9 @@
 //! `allowed_outbound_hosts`, enforced the way Spin does: each entry is
 //! `scheme://host[:port]` (no path, no query), where the scheme, host and port may be `*`,
-//! a host may be `*.domain`, a port may be a range `a..b`, and a missing port means the
-//! scheme's default (80/443). `insecure:allow-all` allows everything. A request whose
+//! a host may be `*.domain`, a port may be a range `a..b` (end excluded, as Spin 4.0.2's
+//! `outbound-networking-config` reads it with `Range`), and a missing port means the scheme's
+//! default (80/443). `insecure:allow-all` is refused, as Spin refuses it (`*://*:*` allows
+//! everything). A request whose
 //! scheme, host and port match no entry is refused with `HttpRequestDenied`, before any
 //! connection is made.
 
@@ -32,6 +34,7 @@ enum HostPattern {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum PortPattern {
     Any,
+    /// Inclusive: `a..b` in the manifest is stored as `(a, b - 1)`.
     Range(u16, u16),
 }
 
@@ -46,7 +49,6 @@ struct AllowedHost {
 /// outbound request must match. The default (no entries) allows nothing.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AllowedHosts {
-    all: bool,
     hosts: Vec<AllowedHost>,
 }
 
@@ -59,15 +61,17 @@ fn default_port(scheme: &str) -> Option<u16> {
 }
 
 impl AllowedHosts {
-    /// Parses entries whose templates are already expanded; an `insecure:allow-all` among them
-    /// allows everything. `Err`: the first entry that is not `scheme://host[:port]`.
+    /// Parses entries whose templates are already expanded. `Err`: the first entry that is
+    /// not `scheme://host[:port]`, or `insecure:allow-all` (Spin 4 refuses it).
     pub fn parse<S: AsRef<str>>(entries: &[S]) -> Result<AllowedHosts, AllowedHostError> {
         let mut allowed = AllowedHosts::default();
         for entry in entries {
             let entry = entry.as_ref().trim();
             if entry == "insecure:allow-all" {
-                allowed.all = true;
-                continue;
+                return Err(AllowedHostError {
+                    entry: entry.to_owned(),
+                    reason: "it is not allowed: use '*://*:*' to allow all outbound traffic",
+                });
             }
             allowed.hosts.push(parse_entry(entry)?);
         }
@@ -76,9 +80,6 @@ impl AllowedHosts {
 
     /// Whether an outbound request to `scheme://authority` is allowed.
     pub fn allows(&self, scheme: &str, host: &str, port: Option<u16>) -> bool {
-        if self.all {
-            return true;
-        }
         let Some(port) = port.or_else(|| default_port(scheme)) else {
             return false;
         };
@@ -152,13 +153,17 @@ fn parse_entry(entry: &str) -> Result<AllowedHost, AllowedHostError> {
             let low = low
                 .parse()
                 .map_err(|_| invalid("its port range is not numeric"))?;
-            let high = high
+            let high: u16 = high
                 .parse()
                 .map_err(|_| invalid("its port range is not numeric"))?;
-            PortPattern::Range(low, high)
+            // Spin reads `a..b` as a Rust `Range`: `b` itself is not allowed.
+            match high.checked_sub(1) {
+                Some(last) => PortPattern::Range(low, last),
+                None => PortPattern::Range(1, 0),
+            }
         }
         Some(port) => {
-            let port = port
+            let port: u16 = port
                 .parse()
                 .map_err(|_| invalid("its port is not a number"))?;
             PortPattern::Range(port, port)
@@ -214,7 +219,11 @@ mod tests {
     fn empty_list_allows_nothing_and_allow_all_allows_everything() {
         let none = AllowedHosts::parse::<&str>(&[]).unwrap();
         assert!(!none.allows("http", "127.0.0.1", Some(80)));
-        let all = AllowedHosts::parse(&["insecure:allow-all"]).unwrap();
+        assert!(
+            AllowedHosts::parse(&["insecure:allow-all"]).is_err(),
+            "as Spin 4.0.2"
+        );
+        let all = AllowedHosts::parse(&["*://*:*"]).unwrap();
         assert!(all.allows("http", "10.0.0.1", Some(1)));
     }
 
@@ -222,7 +231,11 @@ mod tests {
     fn port_ranges_and_wildcards_match() {
         let allowed = AllowedHosts::parse(&["http://localhost:8000..8010", "*://*:9000"]).unwrap();
         assert!(allowed.allows("http", "localhost", Some(8005)));
-        assert!(!allowed.allows("http", "localhost", Some(8011)));
+        assert!(allowed.allows("http", "localhost", Some(8000)));
+        assert!(
+            !allowed.allows("http", "localhost", Some(8010)),
+            "Spin's ranges exclude the end"
+        );
         assert!(allowed.allows("https", "anything", Some(9000)));
     }
 }

@@ -208,16 +208,20 @@ async fn sweep(addr: std::net::SocketAddr) -> serde_json::Value {
     }
 }
 
-/// The end of the outage: the mail API recovers, leases of abandoned attempts run out, and
-/// the sweep runs until two calls in a row find nothing left to finish.
+/// The end of the outage: the mail API recovers, and the sweep runs until two calls in a row
+/// find nothing left to finish. A Graph send whose answer was lost is only sent again once it
+/// has had time to settle (`rsos_delivery::Config::settle_ms`: two leases), so this waits up to
+/// three leases and a margin, one sweep a second while any delivery still fails.
 async fn finish_with_sweeps(mail: &MailApi, addr: std::net::SocketAddr, mail_timeout_ms: u64) {
     mail.recover();
-    // The longest lease of an attempt (two-phase settling included) is a few mail timeouts.
-    tokio::time::sleep(Duration::from_millis(6 * mail_timeout_ms)).await;
+    let lease = Duration::from_millis(4 * mail_timeout_ms + 5_000);
+    let deadline = Instant::now() + 3 * lease + Duration::from_secs(30);
     let mut quiet = 0;
     let mut finished = 0;
-    for _ in 0..200 {
+    let mut calls = 0;
+    while Instant::now() < deadline {
         let swept = sweep(addr).await;
+        calls += 1;
         let done = swept["finished"].as_u64().unwrap_or(0);
         finished += done;
         let idle = !swept.is_null()
@@ -228,9 +232,9 @@ async fn finish_with_sweeps(mail: &MailApi, addr: std::net::SocketAddr, mail_tim
         if quiet == 2 {
             break;
         }
-        if idle {
-            tokio::time::sleep(Duration::from_millis(2 * mail_timeout_ms)).await;
+        if swept["more"] != true {
+            tokio::time::sleep(Duration::from_secs(1)).await;
         }
     }
-    println!("sweeps after the recovery finished {finished} deliveries");
+    println!("sweeps after the recovery: {calls} calls finished {finished} deliveries");
 }

@@ -141,7 +141,9 @@ pub fn report(run: Run<'_>) -> ExitCode {
             Behaviour::Hang => "hung (no reply)",
             Behaviour::Late => "carried out, answered after the timeout",
         };
-        *by_behaviour.entry(format!("{} {name}", c.step)).or_default() += 1;
+        *by_behaviour
+            .entry(format!("{} {name}", c.step))
+            .or_default() += 1;
         if c.delivers() {
             delivered
                 .entry((c.tracking_id.as_str(), c.kind.as_str()))
