@@ -316,7 +316,7 @@ pub(crate) const PAGE: &str = r#"<!doctype html>
 </head>
 <body>
 <h1>Local mailbox</h1>
-<p class="hint">Every email the edge function sent through the local mail webhook, newest first.
+<p class="hint">Every email the edge function sent to this local mailbox (webhook or Graph), newest first.
 This page refreshes every two seconds.</p>
 <main id="messages"><p>No email yet. Submit a request in the form.</p></main>
 <script src="/mailbox/mailbox.js"></script>
