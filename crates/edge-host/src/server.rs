@@ -114,6 +114,8 @@ struct Shared {
 pub struct RunningHost {
     pub addr: SocketAddr,
     pub mailbox: Mailbox,
+    /// Read only through [`RunningHost::key_value_operations`] (the benches' count).
+    stores: KeyValueStores,
     shutdown: watch::Sender<bool>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -121,6 +123,12 @@ pub struct RunningHost {
 impl RunningHost {
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
+    }
+
+    /// Key-value operations the component has made so far, over every store and both
+    /// interfaces (`KeyValueStores::operations`): what the benches divide by requests.
+    pub fn key_value_operations(&self) -> u64 {
+        self.stores.operations()
     }
 
     /// Stops accepting connections, asks open ones to close after their current exchange, and
@@ -187,7 +195,7 @@ pub async fn start(
     let stores = KeyValueStores::for_labels(&manifest.key_value_stores, &config.key_value).await?;
     let app = AppContext {
         variables: Arc::new(variables),
-        stores,
+        stores: stores.clone(),
         granted_stores: Arc::new(manifest.key_value_stores.clone()),
         allowed_hosts: Arc::new(allowed_hosts),
         key_value_latency: config.key_value_latency,
@@ -214,6 +222,7 @@ pub async fn start(
     Ok(RunningHost {
         addr,
         mailbox,
+        stores,
         shutdown,
         task: Some(task),
     })
