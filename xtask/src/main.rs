@@ -6,7 +6,8 @@
 //!   in headless Chromium, end to end.
 //! - `cargo xtask bench`: the side-by-side figures in one run: verdict time (native, WASM in
 //!   Chromium, GoRules ZEN), form bytes (vs React + react-hook-form + zod), edge throughput
-//!   (wasmtime host vs a native handler).
+//!   (wasmtime host on in-memory and SQLite key-value vs a native handler; `cargo xtask bench
+//!   edge` runs only that part); it rewrites README's edge rows.
 //! - `cargo xtask load [-- --seconds 60 --agents 200]`: the edge under load with a flaky mail API.
 //! - `cargo xtask setup`: install the tools both need (run and test do it themselves).
 //! - `cargo xtask build-edge` / `cargo xtask build-form`: one artefact each.
@@ -27,6 +28,7 @@ fn main() -> Result<()> {
         "build-edge" => edge::build().map(drop),
         "build-form" => form::build().map(drop),
         "setup" => setup::for_test(),
+        "bench" if args.get(1).is_some_and(|a| a == "edge") => bench::edge(),
         "bench" => bench_all(),
         "load" => load::run(&args[1..]),
         "test" => test(),
@@ -82,12 +84,7 @@ fn bench_all() -> Result<()> {
             .arg(sizes.join("build.mjs"))
             .env("RSOS_DIST", &dist),
     )?;
-    let component = edge::build()?;
-    shell::run(
-        shell::cargo_command()
-            .args(["bench", "-p", "rsos-edge-host", "--bench", "post"])
-            .env("RSOS_EDGE_COMPONENT", component),
-    )
+    bench::edge()
 }
 
 fn run(_args: &[String]) -> Result<()> {

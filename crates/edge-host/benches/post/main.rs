@@ -1,187 +1,493 @@
-//! `cargo bench -p rsos-edge-host --bench post`: requests/s and p50/p99 latency of
-//! `POST /api/requests` on the wasmtime host running the real component, against the same
-//! rules behind a native hyper handler, in one run, on 127.0.0.1.
+//! `cargo bench -p rsos-edge-host --bench post [-- --backing memory,sqlite --runs 3 …]`:
+//! requests/s, p50/p99 latency and key-value operations per request of `POST /api/requests`
+//! on the wasmtime host running the real component, against the same rules behind a native
+//! hyper handler, on 127.0.0.1, in one run; `--help` lists the options.
 //!
 //! Two scenarios per target:
 //! - `forward`: a complete request — parse, assess, render both emails and POST them to a mail
-//!   sink on 127.0.0.1 (one connection per email, as wasmtime's outbound HTTP does). The
-//!   component also does its key-value work (idempotency record, lock, per-email state); the
-//!   native handler keeps no state, so this ratio includes the cost of exactly-once.
+//!   API on 127.0.0.1 (one connection per email, as wasmtime's outbound HTTP does). The
+//!   component also does its key-value work (rate counters, idempotency record, claim,
+//!   per-email state) on the chosen backing; the native handler keeps no state, so this ratio
+//!   includes the cost of exactly-once.
 //! - `needs_changes`: an incomplete request answered 422 — parse and assess only, no mail and
-//!   no key-value: the engine's own overhead (instantiation per request) against native.
+//!   only the address counter: the engine's own overhead (instantiation per request).
 //!
-//! A benchmark, not a test: numbers depend on the machine; the ratios are what to read.
+//! Targets: every `--component` (default: the one built from this tree) on every `--backing`
+//! (`memory`, `sqlite` — Spin's default store as `spin up` keeps it, see
+//! `rsos_edge_host::key_value` — or `redis`), each run on an empty store; then the native
+//! handler. `--component before=old.wasm` compares another build of the component in the same
+//! run (benchmarks/edge/README.md: before and after the delivery core). `--sweep 1,2,…,200`
+//! adds throughput and memory per in-flight request from 1 to 200 concurrent clients.
+//!
+//! The component's log (a line per accepted request) goes to a file (`--log`).
+//!
+//! A benchmark, not a test: numbers depend on the machine (it prints its load average before
+//! and after); the ratios are what to read.
 
-#[path = "../tests/kit/mod.rs"]
+#[path = "../../tests/kit/mod.rs"]
 mod kit;
 
-use std::net::SocketAddr;
+mod measure;
+mod options;
+mod report;
+mod targets;
+
+use std::fmt::Write as _;
+use std::process::ExitCode;
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use http_body_util::Full;
-use rsos_edge_host::loopback;
-use rsos_rules::{assess, emails, BusinessClock, Outcome, Request, Ruleset, Stamp};
+use clap::Parser;
+use rsos_edge_host::EdgeRuntime;
 use serde_json::json;
 
-const CLIENTS: usize = 8;
-const REQUESTS: usize = 1000;
+use measure::{closed_loop, parked, Amount, Sample};
+use options::{BackingKind, Options};
+use report::{backing_text, speed_text, Figure, Memory};
+use targets::{Bench, Component, Sink, Target};
 
-/// `loopback::serve` for handlers that always answer.
-async fn serve<F, Fut>(handler: F) -> SocketAddr
-where
-    F: Fn(hyper::Request<hyper::body::Incoming>) -> Fut + Clone + Send + Sync + 'static,
-    Fut: std::future::Future<Output = hyper::Response<Full<Bytes>>> + Send + 'static,
-{
-    let answer = move |request| {
-        let reply = handler(request);
-        async move { Ok::<_, std::convert::Infallible>(reply.await) }
-    };
-    loopback::serve(answer, None).await.expect("bind")
-}
-
-/// One request on a fresh connection; returns the status (0: no complete reply).
-async fn post(addr: SocketAddr, path: &str, key: &str, body: &[u8]) -> u16 {
-    let headers = [
-        ("Content-Type", "application/json"),
-        ("Idempotency-Key", key),
-    ];
-    let request = kit::request_bytes("POST", addr, path, &headers, body);
-    kit::exchange(addr, &request, kit::EXCHANGE_TIMEOUT)
-        .await
-        .map_or(0, |reply| reply.status)
-}
-
-/// The native equivalent of the component, minus key-value.
-async fn native(
-    request: hyper::Request<hyper::body::Incoming>,
-    sink: SocketAddr,
-) -> hyper::Response<Full<Bytes>> {
-    let body = loopback::body(request).await;
-    let respond = |status: u16, body: String| {
-        hyper::Response::builder()
-            .status(status)
-            .header("content-type", "application/json")
-            .body(Full::new(Bytes::from(body)))
-            .unwrap()
-    };
-    let Ok(parsed) = Request::from_json(&body) else {
-        return respond(400, json!({"error": "malformed"}).to_string());
-    };
-    let ruleset = Ruleset::builtin();
-    let assessment = assess(&parsed, ruleset);
-    let verdict = assessment.verdict.to_json();
-    if assessment.verdict.outcome == Outcome::NeedsChanges {
-        return respond(
-            422,
-            format!("{{\"outcome\":\"needs_changes\",\"verdict\":{verdict}}}"),
-        );
-    }
-    let received = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default();
-    let times = BusinessClock::new(ruleset).service_times(received, 1);
-    let stamp = Stamp::new(rsos_rules::tracking_id(received, 42), &times);
-    for email in emails(&assessment, ruleset, ruleset.mailbox(), &stamp) {
-        let mail = serde_json::to_vec(&json!({"to": email.to, "reply_to": email.reply_to, "subject": email.subject, "text": email.text})).unwrap();
-        post(sink, "/mail", "native", &mail).await;
-    }
-    respond(
-        202,
-        format!("{{\"outcome\":\"forwarded\",\"verdict\":{verdict}}}"),
-    )
-}
-
-struct Figures {
-    per_second: f64,
-    p50: Duration,
-    p99: Duration,
-}
-
-async fn load(addr: SocketAddr, body: Arc<Vec<u8>>, expect: u16, label: &str) -> Figures {
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for client in 0..CLIENTS {
-        let body = body.clone();
-        let label = label.to_owned();
-        tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            for i in 0..REQUESTS / CLIENTS {
-                let key = format!("{label}-{client}-{i}");
-                let t = Instant::now();
-                let status = post(addr, "/api/requests", &key, &body).await;
-                assert_eq!(status, expect, "{label}");
-                latencies.push(t.elapsed());
-            }
-            latencies
-        }));
-    }
-    let mut latencies = Vec::new();
-    for task in tasks {
-        latencies.extend(task.await.expect("client"));
-    }
-    let elapsed = started.elapsed();
-    latencies.sort();
-    let at = |q: f64| latencies[((latencies.len() as f64 - 1.0) * q) as usize];
-    Figures {
-        per_second: latencies.len() as f64 / elapsed.as_secs_f64(),
-        p50: at(0.50),
-        p99: at(0.99),
+/// "1 run", "3 runs".
+fn runs(n: u16) -> String {
+    if n == 1 {
+        "1 run".to_owned()
+    } else {
+        format!("{n} runs")
     }
 }
 
-#[tokio::main]
-async fn main() {
-    let compiling = Instant::now();
-    kit::compiled();
-    let compile_time = compiling.elapsed();
-    // The component's mail and the native handler's go to the same stand-in mail API.
-    let stack = kit::Stack::start(&[]).await;
-    let sink = stack.mail.addr;
-    let native_addr = serve(move |request| native(request, sink)).await;
-    let host = &stack.host;
+/// The machine's load average (`/proc/loadavg`), as `uptime` shows it.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".to_owned())
+}
 
+/// The forward and needs_changes bodies.
+fn bodies() -> (Arc<Vec<u8>>, Arc<Vec<u8>>) {
     let complete = kit::forwardable();
     let mut incomplete = complete.clone();
     incomplete["member_id"] = json!("");
+    let bytes = |v: &serde_json::Value| Arc::new(serde_json::to_vec(v).expect("JSON"));
+    (bytes(&complete), bytes(&incomplete))
+}
 
-    println!("component compiled in {compile_time:?}; {REQUESTS} requests per run, {CLIENTS} concurrent clients, new connection per request");
+/// Every host target (components × backings), then the native handler.
+fn targets(bench: &Bench, backings: &[BackingKind]) -> Vec<Target> {
+    let mut all: Vec<Target> = (0..bench.components.len())
+        .flat_map(|component| {
+            backings
+                .iter()
+                .map(move |&backing| Target::Host { component, backing })
+        })
+        .collect();
+    all.push(Target::Native);
+    all
+}
+
+/// One run: a fresh target, a warm-up of a tenth of the requests (first instantiations,
+/// connections, allocator, SQLite's cache), then the measured load.
+async fn one_run(
+    bench: &Bench,
+    target: Target,
+    body: &Arc<Vec<u8>>,
+    expect: u16,
+    clients: usize,
+    requests: usize,
+) -> Sample {
+    let serving = bench.serve(target).await;
+    let warm = Amount::Requests(requests / 10);
+    closed_loop(&serving, body.clone(), expect, clients, warm).await;
+    let amount = Amount::Requests(requests);
+    let sample = closed_loop(&serving, body.clone(), expect, clients, amount).await;
+    serving.stop().await;
+    sample
+}
+
+/// The table of both scenarios: every target, `--runs` interleaved runs, medians.
+async fn table(bench: &Bench, options: &Options, markdown: &mut String) {
+    let (forward, incomplete) = bodies();
+    let targets = targets(bench, &options.backing);
+    let clients = usize::from(options.clients);
+    println!();
     println!(
-        "{:<15} {:<8} {:>10} {:>10} {:>10}",
-        "scenario", "target", "req/s", "p50", "p99"
+        "POST /api/requests: {} requests per run after a warm-up, {clients} concurrent clients, new connection per request, median of {}",
+        options.requests,
+        runs(options.runs)
     );
+    println!("{}", report::TABLE_HEAD);
+    let mut figures = Vec::new();
     for (scenario, body, status) in [
-        ("forward", &complete, 202),
+        ("forward", &forward, 202),
         ("needs_changes", &incomplete, 422),
     ] {
-        let body = Arc::new(serde_json::to_vec(body).unwrap());
-        // Warm-up: first instantiations, connection setup, allocator.
-        load(
-            host.addr,
-            body.clone(),
-            status,
-            &format!("warm-w-{scenario}"),
-        )
-        .await;
-        load(
-            native_addr,
-            body.clone(),
-            status,
-            &format!("warm-n-{scenario}"),
-        )
-        .await;
-        let wasm = load(host.addr, body.clone(), status, &format!("w-{scenario}")).await;
-        let nat = load(native_addr, body.clone(), status, &format!("n-{scenario}")).await;
-        for (target, f) in [("wasmtime", &wasm), ("native", &nat)] {
+        let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); targets.len()];
+        for _ in 0..options.runs {
+            for (i, &target) in targets.iter().enumerate() {
+                let requests = options.requests as usize;
+                samples[i].push(one_run(bench, target, body, status, clients, requests).await);
+            }
+        }
+        let scenario_figures: Vec<Figure> = samples.iter().map(|s| Figure::of(s)).collect();
+        for (target, figure) in targets.iter().zip(&scenario_figures) {
             println!(
-                "{scenario:<15} {target:<8} {:>10.0} {:>10.2?} {:>10.2?}",
-                f.per_second, f.p50, f.p99
+                "{}",
+                report::table_row(scenario, &bench.label(*target), figure)
             );
         }
-        println!(
-            "{scenario:<15} ratio    native/wasmtime throughput {:.2}x, p50 {:.2}x, p99 {:.2}x",
-            nat.per_second / wasm.per_second,
-            wasm.p50.as_secs_f64() / nat.p50.as_secs_f64(),
-            wasm.p99.as_secs_f64() / nat.p99.as_secs_f64()
+        figures.push((scenario, scenario_figures));
+    }
+    println!();
+    let native = targets.len() - 1;
+    for (scenario, figures) in &figures {
+        for (i, target) in targets[..native].iter().enumerate() {
+            let (host, nat) = (&figures[i], &figures[native]);
+            println!(
+                "{scenario:<14} native / {}: throughput {:.1}×, p50 {:.1}×, p99 {:.1}×",
+                bench.label(*target),
+                nat.per_second / host.per_second,
+                host.p50.as_secs_f64() / nat.p50.as_secs_f64(),
+                host.p99.as_secs_f64() / nat.p99.as_secs_f64()
+            );
+        }
+        // The first component against each other one, backing by backing.
+        for (i, target) in targets[..native].iter().enumerate() {
+            let Target::Host { component, backing } = *target else {
+                continue;
+            };
+            if component == 0 {
+                continue;
+            }
+            let first = targets
+                .iter()
+                .position(|t| {
+                    *t == Target::Host {
+                        component: 0,
+                        backing,
+                    }
+                })
+                .expect("the first component runs on every backing");
+            let (new, old) = (&figures[first], &figures[i]);
+            println!(
+                "{scenario:<14} {} / {}: throughput {:.2}×, p50 {:.2}× lower, p99 {:.2}× lower",
+                bench.label(targets[first]),
+                bench.label(*target),
+                new.per_second / old.per_second,
+                old.p50.as_secs_f64() / new.p50.as_secs_f64(),
+                old.p99.as_secs_f64() / new.p99.as_secs_f64()
+            );
+        }
+    }
+    readme_rows(bench, options, &targets, &figures, markdown);
+}
+
+/// README's rows for the first component (and, with more components, before → after).
+fn readme_rows(
+    bench: &Bench,
+    options: &Options,
+    targets: &[Target],
+    figures: &[(&str, Vec<Figure>)],
+    markdown: &mut String,
+) {
+    let of = |scenario: &str, target: Target| -> &Figure {
+        let (_, list) = figures
+            .iter()
+            .find(|(s, _)| *s == scenario)
+            .expect("scenario");
+        &list[targets.iter().position(|t| *t == target).expect("target")]
+    };
+    let command = format!(
+        "`cargo bench -p rsos-edge-host --bench post` ({} clients, median of {})",
+        options.clients,
+        runs(options.runs)
+    );
+    let nat = of("forward", Target::Native);
+    for (k, &backing) in options.backing.iter().enumerate() {
+        let f = of(
+            "forward",
+            Target::Host {
+                component: 0,
+                backing,
+            },
+        );
+        let native_text = if k == 0 {
+            format!(
+                "same rules behind a native hyper handler, no key-value: {}",
+                speed_text(nat)
+            )
+        } else {
+            format!("native: {} req/s", whole(nat.per_second))
+        };
+        let _ = writeln!(
+            markdown,
+            "| edge POST, forward (2 emails), key-value {} | wasmtime host: **{}**; {} per request | {native_text} ({:.1}×) | {} |",
+            backing_text(backing.name()),
+            speed_text(f),
+            report::operations_text(f),
+            nat.per_second / f.per_second,
+            if k == 0 { command.as_str() } else { "same" }
         );
     }
+    let nat = of("needs_changes", Target::Native);
+    let parts: Vec<String> = options
+        .backing
+        .iter()
+        .map(|&backing| {
+            let f = of(
+                "needs_changes",
+                Target::Host {
+                    component: 0,
+                    backing,
+                },
+            );
+            format!("{}: {}", backing.name(), speed_text(f))
+        })
+        .collect();
+    let first = of(
+        "needs_changes",
+        Target::Host {
+            component: 0,
+            backing: options.backing[0],
+        },
+    );
+    let _ = writeln!(
+        markdown,
+        "| edge POST, 422 (rules only) | {}; {} per request | native: {} ({:.1}× {}) | same |",
+        parts.join("; "),
+        report::operations_text(first),
+        speed_text(nat),
+        nat.per_second / first.per_second,
+        options.backing[0].name()
+    );
+    // Before → after: the first component against each other one, on SQLite if it ran.
+    let backing = if options.backing.contains(&BackingKind::Sqlite) {
+        BackingKind::Sqlite
+    } else {
+        options.backing[0]
+    };
+    for other in 1..bench.components.len() {
+        let new = of(
+            "forward",
+            Target::Host {
+                component: 0,
+                backing,
+            },
+        );
+        let old = of(
+            "forward",
+            Target::Host {
+                component: other,
+                backing,
+            },
+        );
+        let _ = writeln!(
+            markdown,
+            "| edge forward {}: `{}` vs `{}` component | {}; {} per request | {}; {} per request ({:.1}× the throughput, p50 {:.1}× lower) | `… --bench post -- --component {}=… --component {}=…` ([notes](benchmarks/edge/README.md)) |",
+            backing_text(backing.name()),
+            bench.components[0].name,
+            bench.components[other].name,
+            speed_text(new),
+            report::operations_text(new),
+            speed_text(old),
+            report::operations_text(old),
+            new.per_second / old.per_second,
+            old.p50.as_secs_f64() / new.p50.as_secs_f64(),
+            bench.components[0].name,
+            bench.components[other].name,
+        );
+    }
+}
+
+/// The sweep: at each level, every target's closed-loop figures and its memory per request
+/// in flight, `--runs` interleaved runs, medians.
+async fn sweep(bench: &Bench, options: &Options, markdown: &mut String) {
+    let (forward, _) = bodies();
+    let targets = targets(bench, &options.backing);
+    let seconds = Duration::from_secs_f64(options.sweep_seconds);
+    println!();
+    println!(
+        "sweep, forward: {:.0} s of closed-loop load per level and target after a warm-up, then as many requests held at the mail API at once (memory above a trimmed baseline, per request in flight); median of {}",
+        options.sweep_seconds,
+        runs(options.runs)
+    );
+    println!("{}", report::SWEEP_HEAD);
+    let mut results: Vec<(u16, Vec<(Figure, Memory)>)> = Vec::new();
+    for &clients in &options.sweep {
+        let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); targets.len()];
+        let mut memory: Vec<Vec<measure::Parked>> = vec![Vec::new(); targets.len()];
+        for _ in 0..options.runs {
+            for (i, &target) in targets.iter().enumerate() {
+                let serving = bench.serve(target).await;
+                let n = usize::from(clients);
+                let warm = Amount::Requests((n * 4).max(20));
+                closed_loop(&serving, forward.clone(), 202, n, warm).await;
+                samples[i].push(
+                    closed_loop(&serving, forward.clone(), 202, n, Amount::For(seconds)).await,
+                );
+                memory[i].push(parked(&serving, &bench.sink, forward.clone(), n).await);
+                serving.stop().await;
+            }
+        }
+        let level: Vec<(Figure, Memory)> = samples
+            .iter()
+            .zip(&memory)
+            .map(|(s, m)| (Figure::of(s), Memory::of(m)))
+            .collect();
+        for (target, (figure, memory)) in targets.iter().zip(&level) {
+            println!(
+                "{}",
+                report::sweep_row(clients, &bench.label(*target), figure, memory)
+            );
+        }
+        results.push((clients, level));
+    }
+    // README: from the lowest to the highest level, for the first component and native.
+    let (Some((low, first)), Some((high, last))) = (results.first(), results.last()) else {
+        return;
+    };
+    let mut parts = Vec::new();
+    for (i, target) in targets.iter().enumerate() {
+        let name = match target {
+            Target::Host {
+                component: 0,
+                backing,
+            } => backing_text(backing.name()).to_owned(),
+            Target::Native => continue,
+            Target::Host { .. } => continue,
+        };
+        let memory = median(results.iter().map(|(_, level)| level[i].1.mib()).collect());
+        parts.push(format!(
+            "{name}: {} → {} req/s, p99 {} → {}; {:.1} MiB per request in flight",
+            whole(first[i].0.per_second),
+            whole(last[i].0.per_second),
+            report::ms(first[i].0.p99),
+            report::ms(last[i].0.p99),
+            memory
+        ));
+    }
+    let native = targets.len() - 1;
+    let nat_memory = median(
+        results
+            .iter()
+            .map(|(_, level)| level[native].1.mib())
+            .collect(),
+    );
+    let levels: Vec<String> = options.sweep.iter().map(u16::to_string).collect();
+    let _ = writeln!(
+        markdown,
+        "| edge forward, {low} → {high} concurrent agents | {} | native: {} → {} req/s; {:.2} MiB per request in flight | `… --bench post -- --sweep {}` ([sweep](benchmarks/edge/README.md)) |",
+        parts.join("; "),
+        whole(first[native].0.per_second),
+        whole(last[native].0.per_second),
+        nat_memory,
+        levels.join(",")
+    );
+}
+
+use report::{median, whole};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let options = match Options::parse().validated() {
+        Ok(options) => options,
+        Err(problem) => {
+            eprintln!("{problem}; see --help");
+            return ExitCode::from(2);
+        }
+    };
+    println!("load average before: {}", load_average());
+    let started = Instant::now();
+    let engine = EdgeRuntime::engine().expect("engine");
+    let mut components = Vec::new();
+    for (name, path) in options.component_paths(kit::component_path) {
+        let compiling = Instant::now();
+        let compiled = match EdgeRuntime::compile(&engine, &path) {
+            Ok(compiled) => compiled,
+            Err(e) => {
+                eprintln!("cannot load the component `{name}`: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        println!(
+            "component `{name}`: {} (compiled in {:.1?})",
+            path.display(),
+            compiling.elapsed()
+        );
+        components.push(Component { name, compiled });
+    }
+    let mut redis_server = None;
+    let redis = if options.backing.contains(&BackingKind::Redis) {
+        match &options.redis_url {
+            Some(url) => Some((url.clone(), false)),
+            None => match kit::RedisServer::start() {
+                Ok(server) => {
+                    let url = server.url.clone();
+                    redis_server = Some(server);
+                    Some((url, true))
+                }
+                Err(problem) => {
+                    eprintln!("{problem}");
+                    return ExitCode::from(2);
+                }
+            },
+        }
+    } else {
+        None
+    };
+    let sink = Sink::start().await;
+    let native = targets::serve_native(sink.addr).await;
+    let store_dir = tempfile::Builder::new()
+        .prefix("rsos-post-bench-kv")
+        .tempdir_in(kit::target_dir())
+        .expect("a directory for the SQLite stores");
+    let bench = Bench {
+        engine,
+        components,
+        sink,
+        native,
+        rate_limits: options.rate_limits,
+        redis,
+        store_dir,
+        databases: AtomicU64::new(0),
+    };
+    println!("rate limits: {}", options.rate_limits.describe());
+    println!("component log: {}", options.log.display());
+    let saved = match kit::component_log::redirect_stderr(&options.log) {
+        Ok(saved) => saved,
+        Err(e) => {
+            eprintln!("cannot write {}: {e}", options.log.display());
+            return ExitCode::from(2);
+        }
+    };
+    // Stderr is the log file now: say on stdout why the bench stopped.
+    let report_panic = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        println!("the bench stopped: {info}");
+        report_panic(info);
+    }));
+    let mut markdown = String::new();
+    if !options.sweep_only {
+        table(&bench, &options, &mut markdown).await;
+    }
+    if !options.sweep.is_empty() {
+        sweep(&bench, &options, &mut markdown).await;
+    }
+    kit::component_log::restore_stderr(saved);
+    println!();
+    println!(
+        "load average after: {} ({:.0} s)",
+        load_average(),
+        started.elapsed().as_secs_f64()
+    );
+    println!();
+    println!("README rows:");
+    print!("{markdown}");
+    if let Some(path) = &options.markdown {
+        if let Err(e) = std::fs::write(path, &markdown) {
+            eprintln!("cannot write {}: {e}", path.display());
+            return ExitCode::FAILURE;
+        }
+    }
+    drop(redis_server);
+    ExitCode::SUCCESS
 }
