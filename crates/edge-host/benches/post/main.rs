@@ -8,7 +8,7 @@
 //!   API on 127.0.0.1 (one connection per email, as wasmtime's outbound HTTP does). The
 //!   component also does its key-value work (rate counters, idempotency record, claim,
 //!   per-email state) on the chosen backing; the native handler keeps no state, so this ratio
-//!   includes the cost of exactly-once.
+//!   includes the cost of exactly-once. Every request comes from another agent (`Body`).
 //! - `needs_changes`: an incomplete request answered 422 — parse and assess only, no mail and
 //!   only the address counter: the engine's own overhead (instantiation per request).
 //!
@@ -21,7 +21,7 @@
 //!
 //! The component's log (a line per accepted request) goes to a file (`--log`).
 //!
-//! A benchmark, not a test: numbers depend on the machine (it prints its load average before
+//! A benchmark, not a test: numbers depend on the machine (it prints the machine's load before
 //! and after); the ratios are what to read.
 
 #[path = "../../tests/kit/mod.rs"]
@@ -35,17 +35,45 @@ mod targets;
 use std::fmt::Write as _;
 use std::process::ExitCode;
 use std::sync::atomic::AtomicU64;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
 use rsos_edge_host::EdgeRuntime;
 use serde_json::json;
 
-use measure::{closed_loop, parked, Amount, Sample};
+use measure::{closed_loop, parked, Amount, Body, Sample};
 use options::{BackingKind, Options};
 use report::{backing_text, speed_text, Figure, Memory};
 use targets::{Bench, Component, Sink, Target};
+
+/// The order of the targets in run `run`: forwards, then backwards (A B B A …), so a slow
+/// drift of the machine's load falls on every target alike.
+fn in_turn(run: u16, targets: usize) -> Vec<usize> {
+    if run.is_multiple_of(2) {
+        (0..targets).collect()
+    } else {
+        (0..targets).rev().collect()
+    }
+}
+
+/// Throughput of one target over another's, run by run: runs of the two are neighbours in
+/// time, so the ratio of a pair shrugs off a busy minute that the medians of each do not.
+struct Paired {
+    median: f64,
+    low: f64,
+    high: f64,
+}
+
+impl Paired {
+    fn of(new: &Figure, old: &Figure) -> Paired {
+        let ratios: Vec<f64> = new.runs.iter().zip(&old.runs).map(|(n, o)| n / o).collect();
+        Paired {
+            median: median(ratios.clone()),
+            low: ratios.iter().copied().fold(f64::INFINITY, f64::min),
+            high: ratios.iter().copied().fold(0.0, f64::max),
+        }
+    }
+}
 
 /// "1 run", "3 runs".
 fn runs(n: u16) -> String {
@@ -56,20 +84,59 @@ fn runs(n: u16) -> String {
     }
 }
 
-/// The machine's load average (`/proc/loadavg`), as `uptime` shows it.
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
+/// The machine's load average (`/proc/loadavg`, as `uptime` shows it) and the share of the
+/// last minute in which some task waited for a CPU or for I/O (`/proc/pressure`).
+fn machine_load() -> String {
+    let load = std::fs::read_to_string("/proc/loadavg")
         .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "unknown".to_owned())
+        .unwrap_or_else(|_| "unknown".to_owned());
+    let pressure = |what: &str| {
+        std::fs::read_to_string(format!("/proc/pressure/{what}"))
+            .ok()
+            .and_then(|p| {
+                let some = p.lines().next()?;
+                let avg60 = some.split_whitespace().find(|f| f.starts_with("avg60="))?;
+                Some(format!("{}%", &avg60["avg60=".len()..]))
+            })
+            .unwrap_or_else(|| "unknown".to_owned())
+    };
+    format!(
+        "{load}; waiting in the last minute: for a CPU {}, for I/O {}; {}",
+        pressure("cpu"),
+        pressure("io"),
+        sync_time()
+    )
 }
 
-/// The forward and needs_changes bodies.
-fn bodies() -> (Arc<Vec<u8>>, Arc<Vec<u8>>) {
+/// The median time to write and sync 4 KiB in the target directory (where the SQLite stores
+/// live), of 20 tries: what each SQLite write waits for, several times over.
+fn sync_time() -> String {
+    use std::io::Write as _;
+    let path = kit::target_dir().join("rsos-post-bench-sync-probe");
+    let Ok(mut file) = std::fs::File::create(&path) else {
+        return "sync time unknown".to_owned();
+    };
+    let mut times = Vec::new();
+    for _ in 0..20 {
+        let t = Instant::now();
+        if file.write_all(&[0u8; 4096]).is_err() || file.sync_data().is_err() {
+            return "sync time unknown".to_owned();
+        }
+        times.push(t.elapsed().as_secs_f64());
+    }
+    let _ = std::fs::remove_file(&path);
+    format!(
+        "4 KiB write + fdatasync {}",
+        report::ms(Duration::from_secs_f64(median(times)))
+    )
+}
+
+/// The forward and needs_changes requests.
+fn bodies() -> (Body, Body) {
     let complete = kit::forwardable();
     let mut incomplete = complete.clone();
     incomplete["member_id"] = json!("");
-    let bytes = |v: &serde_json::Value| Arc::new(serde_json::to_vec(v).expect("JSON"));
-    (bytes(&complete), bytes(&incomplete))
+    (Body::new(complete), Body::new(incomplete))
 }
 
 /// Every host target (components × backings), then the native handler.
@@ -90,7 +157,7 @@ fn targets(bench: &Bench, backings: &[BackingKind]) -> Vec<Target> {
 async fn one_run(
     bench: &Bench,
     target: Target,
-    body: &Arc<Vec<u8>>,
+    body: &Body,
     expect: u16,
     clients: usize,
     requests: usize,
@@ -122,10 +189,10 @@ async fn table(bench: &Bench, options: &Options, markdown: &mut String) {
         ("needs_changes", &incomplete, 422),
     ] {
         let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); targets.len()];
-        for _ in 0..options.runs {
-            for (i, &target) in targets.iter().enumerate() {
+        for run in 0..options.runs {
+            for i in in_turn(run, targets.len()) {
                 let requests = options.requests as usize;
-                samples[i].push(one_run(bench, target, body, status, clients, requests).await);
+                samples[i].push(one_run(bench, targets[i], body, status, clients, requests).await);
             }
         }
         let scenario_figures: Vec<Figure> = samples.iter().map(|s| Figure::of(s)).collect();
@@ -168,11 +235,15 @@ async fn table(bench: &Bench, options: &Options, markdown: &mut String) {
                 })
                 .expect("the first component runs on every backing");
             let (new, old) = (&figures[first], &figures[i]);
+            let paired = Paired::of(new, old);
             println!(
-                "{scenario:<14} {} / {}: throughput {:.2}×, p50 {:.2}× lower, p99 {:.2}× lower",
+                "{scenario:<14} {} / {}: throughput {:.2}× (run by run: median {:.2}×, {:.2}–{:.2}×), p50 {:.2}× lower, p99 {:.2}× lower",
                 bench.label(targets[first]),
                 bench.label(*target),
                 new.per_second / old.per_second,
+                paired.median,
+                paired.low,
+                paired.high,
                 old.p50.as_secs_f64() / new.p50.as_secs_f64(),
                 old.p99.as_secs_f64() / new.p99.as_secs_f64()
             );
@@ -280,9 +351,10 @@ fn readme_rows(
                 backing,
             },
         );
+        let paired = Paired::of(new, old);
         let _ = writeln!(
             markdown,
-            "| edge forward {}: `{}` vs `{}` component | {}; {} per request | {}; {} per request ({:.1}× the throughput, p50 {:.1}× lower) | `… --bench post -- --component {}=… --component {}=…` ([notes](benchmarks/edge/README.md)) |",
+            "| edge forward {}: `{}` vs `{}` component | {}; {} per request | {}; {} per request ({:.1}× the throughput by medians, {:.1}× run by run, {:.1}–{:.1}×; p50 {:.1}× lower) | `… --bench post -- --component {}=… --component {}=…` ([notes](benchmarks/edge/README.md)) |",
             backing_text(backing.name()),
             bench.components[0].name,
             bench.components[other].name,
@@ -291,6 +363,9 @@ fn readme_rows(
             speed_text(old),
             report::operations_text(old),
             new.per_second / old.per_second,
+            paired.median,
+            paired.low,
+            paired.high,
             old.p50.as_secs_f64() / new.p50.as_secs_f64(),
             bench.components[0].name,
             bench.components[other].name,
@@ -315,16 +390,16 @@ async fn sweep(bench: &Bench, options: &Options, markdown: &mut String) {
     for &clients in &options.sweep {
         let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); targets.len()];
         let mut memory: Vec<Vec<measure::Parked>> = vec![Vec::new(); targets.len()];
-        for _ in 0..options.runs {
-            for (i, &target) in targets.iter().enumerate() {
-                let serving = bench.serve(target).await;
+        for run in 0..options.runs {
+            for i in in_turn(run, targets.len()) {
+                let serving = bench.serve(targets[i]).await;
                 let n = usize::from(clients);
-                let warm = Amount::Requests((n * 4).max(20));
+                let warm = Amount::Requests(n.max(20));
                 closed_loop(&serving, forward.clone(), 202, n, warm).await;
                 samples[i].push(
                     closed_loop(&serving, forward.clone(), 202, n, Amount::For(seconds)).await,
                 );
-                memory[i].push(parked(&serving, &bench.sink, forward.clone(), n).await);
+                memory[i].push(parked(&serving, &bench.sink, &forward, n).await);
                 serving.stop().await;
             }
         }
@@ -395,7 +470,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    println!("load average before: {}", load_average());
+    println!("machine load before: {}", machine_load());
     let started = Instant::now();
     let engine = EdgeRuntime::engine().expect("engine");
     let mut components = Vec::new();
@@ -475,8 +550,8 @@ async fn main() -> ExitCode {
     kit::component_log::restore_stderr(saved);
     println!();
     println!(
-        "load average after: {} ({:.0} s)",
-        load_average(),
+        "machine load after: {} ({:.0} s)",
+        machine_load(),
         started.elapsed().as_secs_f64()
     );
     println!();

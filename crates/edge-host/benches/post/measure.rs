@@ -7,6 +7,8 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use serde_json::{json, Value};
+
 use crate::kit;
 use crate::targets::{Serving, Sink};
 
@@ -32,6 +34,31 @@ pub enum Amount {
 /// Idempotency keys never repeat within a process, whatever the store keeps.
 static RUNS: AtomicU64 = AtomicU64::new(0);
 
+/// Agents never repeat within a process.
+static AGENTS: AtomicU64 = AtomicU64::new(0);
+
+/// What a run posts: one request, each time from another agent (its own SAN and email), as a
+/// mailbox hears from many agents. Each agent's hourly counters are then new, as in the
+/// count of issue 13 on Spin (the component before the delivery core deleted the previous
+/// window's counter whenever a window began: 24 operations rather than 22).
+#[derive(Clone)]
+pub struct Body(Arc<Value>);
+
+impl Body {
+    pub fn new(template: Value) -> Body {
+        Body(Arc::new(template))
+    }
+
+    /// The request of the next agent.
+    fn next(&self) -> Vec<u8> {
+        let agent = AGENTS.fetch_add(1, Ordering::Relaxed);
+        let mut request = (*self.0).clone();
+        request["agent_san"] = json!(format!("A{agent:08}"));
+        request["agent_email"] = json!(format!("agent{agent}@agency.example"));
+        serde_json::to_vec(&request).expect("JSON")
+    }
+}
+
 /// One request on a fresh connection; returns the status (0: no complete reply).
 async fn post(addr: SocketAddr, key: &str, body: &[u8]) -> u16 {
     let headers = [
@@ -54,7 +81,7 @@ fn quantile(sorted: &[Duration], q: f64) -> Duration {
 /// `expect` (a different one is a broken setup, and stops the bench).
 pub async fn closed_loop(
     serving: &Serving,
-    body: Arc<Vec<u8>>,
+    body: Body,
     expect: u16,
     clients: usize,
     amount: Amount,
@@ -79,8 +106,9 @@ pub async fn closed_loop(
             let mut i = 0;
             while i < quota && deadline.is_none_or(|d| Instant::now() < d) {
                 let key = format!("bench-{run}-{client}-{i}");
+                let bytes = body.next();
                 let t = Instant::now();
-                let status = post(addr, &key, &body).await;
+                let status = post(addr, &key, &bytes).await;
                 assert_eq!(
                     status, expect,
                     "a request was answered {status} (0: no complete reply), not {expect}"
@@ -144,7 +172,7 @@ pub struct Parked {
 /// finish: the memory each request in flight costs — its connection, the instance's linear
 /// memory, stack and tables, the host's state and the client's side, and the store's growth
 /// up to the forward — over a baseline taken after giving freed heap back.
-pub async fn parked(serving: &Serving, sink: &Sink, body: Arc<Vec<u8>>, n: usize) -> Parked {
+pub async fn parked(serving: &Serving, sink: &Sink, body: &Body, n: usize) -> Parked {
     let run = RUNS.fetch_add(1, Ordering::Relaxed);
     trim();
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -154,9 +182,9 @@ pub async fn parked(serving: &Serving, sink: &Sink, body: Arc<Vec<u8>>, n: usize
     let answered = Arc::new(AtomicUsize::new(0));
     let tasks: Vec<_> = (0..n)
         .map(|i| {
-            let (body, answered, addr) = (body.clone(), answered.clone(), serving.addr);
+            let (bytes, answered, addr) = (body.next(), answered.clone(), serving.addr);
             tokio::spawn(async move {
-                let status = post(addr, &format!("parked-{run}-{i}"), &body).await;
+                let status = post(addr, &format!("parked-{run}-{i}"), &bytes).await;
                 answered.fetch_add(1, Ordering::SeqCst);
                 status
             })

@@ -108,7 +108,7 @@ pub fn table_row(scenario: &str, target: &str, f: &Figure) -> String {
     )
 }
 
-pub const SWEEP_HEAD: &str = "clients  target                      req/s        p50        p99  kv ops/req  MiB per request in flight";
+pub const SWEEP_HEAD: &str = "clients  target                      req/s        p50        p99  kv ops/req  MiB in flight  req/s of each run";
 
 pub fn sweep_row(clients: u16, target: &str, f: &Figure, m: &Memory) -> String {
     let waiting = if m.at_mail_api < m.in_flight {
@@ -119,13 +119,15 @@ pub fn sweep_row(clients: u16, target: &str, f: &Figure, m: &Memory) -> String {
     } else {
         String::new()
     };
+    let runs: Vec<String> = f.runs.iter().map(|r| format!("{r:.0}")).collect();
     format!(
-        "{clients:<8} {target:<22} {:>9.0} {:>10} {:>10} {:>11}  {:>8.2}{waiting}",
+        "{clients:<8} {target:<22} {:>9.0} {:>10} {:>10} {:>11}  {:>13.2}  {}{waiting}",
         f.per_second,
         ms(f.p50),
         ms(f.p99),
         operations(f),
-        m.mib()
+        m.mib(),
+        runs.join(" ")
     )
 }
 
