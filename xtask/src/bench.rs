@@ -10,6 +10,10 @@
 //! form in React 19 + react-hook-form + zod, and the time from inserting the tag to an
 //! interactive form for both in one throttled Chromium run; see
 //! `benchmarks/form-size/README.md`.
+//!
+//! `edge`: requests/s, p50/p99 and key-value operations per request of the edge component in
+//! the wasmtime host on the in-memory and SQLite backings, against the same rules behind a
+//! native handler (the `post` bench of rsos-edge-host); puts its rows into README's table.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -17,7 +21,7 @@ use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 
-use crate::shell::{cargo, locked_version, reports_version, root, run, target_dir};
+use crate::shell::{cargo, cargo_command, locked_version, reports_version, root, run, target_dir};
 
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const PACKAGE: &str = "rsos-verdict-bench-wasm";
@@ -190,4 +194,76 @@ fn installed_as_locked(dir: &Path) -> Result<bool> {
         }
     }
     Ok(true)
+}
+
+/// README's rows that `edge` writes: every row whose first cell starts with this.
+const EDGE_ROWS: &str = "| edge POST";
+
+/// Builds the edge component and runs `cargo bench -p rsos-edge-host --bench post` on the
+/// in-memory and SQLite backings (16 clients, median of 3 runs, as the bench defaults), which
+/// prints the table; then replaces README's edge rows with the ones it wrote.
+pub fn edge() -> Result<()> {
+    let wasm = root().join(crate::edge::build()?);
+    let rows_file = root().join(target_dir()).join("bench/edge-rows.md");
+    if let Some(dir) = rows_file.parent() {
+        fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    run(cargo_command()
+        .args(["bench", "-p", "rsos-edge-host", "--bench", "post", "--"])
+        .args(["--backing", "memory,sqlite", "--markdown"])
+        .arg(&rows_file)
+        .env("RSOS_EDGE_COMPONENT", &wasm))?;
+    let rows = fs::read_to_string(&rows_file)
+        .with_context(|| format!("cannot read {}", rows_file.display()))?;
+    let rows: Vec<&str> = rows.lines().filter(|l| l.starts_with(EDGE_ROWS)).collect();
+    let readme = root().join("README.md");
+    let text =
+        fs::read_to_string(&readme).with_context(|| format!("cannot read {}", readme.display()))?;
+    fs::write(&readme, replace_rows(&text, EDGE_ROWS, &rows)?)
+        .with_context(|| format!("cannot write {}", readme.display()))?;
+    println!("bench: README.md's edge rows regenerated");
+    Ok(())
+}
+
+/// `text` with its lines starting with `prefix` replaced by `rows`, where the first of them
+/// was; an error when there is none (the table changed shape: put one row there by hand).
+fn replace_rows(text: &str, prefix: &str, rows: &[&str]) -> Result<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let Some(first) = lines.iter().position(|l| l.starts_with(prefix)) else {
+        bail!("README.md has no row starting with `{prefix}` to replace");
+    };
+    let mut out: Vec<&str> = lines[..first]
+        .iter()
+        .copied()
+        .filter(|l| !l.starts_with(prefix))
+        .collect();
+    out.extend_from_slice(rows);
+    out.extend(
+        lines[first..]
+            .iter()
+            .copied()
+            .filter(|l| !l.starts_with(prefix)),
+    );
+    let mut joined = out.join("\n");
+    if text.ends_with('\n') {
+        joined.push('\n');
+    }
+    Ok(joined)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edge_rows_are_replaced_where_the_first_one_was() {
+        let text = "| a |\n| edge POST, x |\n| b |\n| edge POST, y |\n";
+        let out = replace_rows(text, EDGE_ROWS, &["| edge POST, 1 |", "| edge POST, 2 |"]).unwrap();
+        assert_eq!(out, "| a |\n| edge POST, 1 |\n| edge POST, 2 |\n| b |\n");
+    }
+
+    #[test]
+    fn a_table_without_edge_rows_is_an_error() {
+        assert!(replace_rows("| a |\n", EDGE_ROWS, &["| edge POST |"]).is_err());
+    }
 }

@@ -1,8 +1,9 @@
-//! `cargo xtask load [--seconds 60 --agents 200 --fail 0.30 --hang 0.05 …]`: the load figures
-//! of issue 5. Builds the edge component, then runs the `load` bench of `rsos-edge-host`
-//! (`crates/edge-host/benches/load.rs`) against that very file, passing the arguments
-//! through (`-- --help` lists them). The bench prints the figures and fails if an accepted
-//! request was lost or delivered twice.
+//! `cargo xtask load [--seconds 60 --agents 200 --fail 0.30 --hang 0.05 --backing sqlite …]`:
+//! the load figures of issues 5 and 13. Builds the edge component, then runs the `load` bench
+//! of `rsos-edge-host` (`crates/edge-host/benches/load/`) against that very file, passing the
+//! arguments through (`-- --help` lists them; `--backing memory|sqlite|redis` picks the
+//! key-value store). The bench prints the figures, key-value operations per request among
+//! them, and fails if an accepted request was lost or delivered twice.
 
 use anyhow::Result;
 

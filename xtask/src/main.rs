@@ -6,7 +6,8 @@
 //!   in headless Chromium, end to end.
 //! - `cargo xtask bench`: the side-by-side figures in one run: verdict time (native, WASM in
 //!   Chromium, GoRules ZEN), form bytes and throttled start (vs React + react-hook-form +
-//!   zod), edge throughput (wasmtime host vs a native handler).
+//!   zod), edge throughput (wasmtime host on in-memory and SQLite key-value vs a native
+//!   handler; `cargo xtask bench edge` runs only that part); it rewrites README's edge rows.
 //! - `cargo xtask bench-form`: only the form's figures (bytes and throttled start vs React).
 //! - `cargo xtask load [-- --seconds 60 --agents 200]`: the edge under load with a flaky mail API.
 //! - `cargo xtask test-form`: only the form's tests (in Chromium, and end to end against the
@@ -30,6 +31,7 @@ fn main() -> Result<()> {
         "build-edge" => edge::build().map(drop),
         "build-form" => form::build(form::Toolchain::from_args(&args[1..])?).map(drop),
         "setup" => setup::for_test(),
+        "bench" if args.get(1).is_some_and(|a| a == "edge") => bench::edge(),
         "bench" => bench_all(),
         "bench-form" => setup::for_test().and_then(|()| bench::form()),
         "load" => load::run(&args[1..]),
@@ -78,12 +80,7 @@ fn bench_all() -> Result<()> {
     setup::for_test()?;
     bench::verdict()?;
     bench::form()?;
-    let component = edge::build()?;
-    shell::run(
-        shell::cargo_command()
-            .args(["bench", "-p", "rsos-edge-host", "--bench", "post"])
-            .env("RSOS_EDGE_COMPONENT", component),
-    )
+    bench::edge()
 }
 
 fn run(_args: &[String]) -> Result<()> {

@@ -137,6 +137,8 @@ pub struct RunningHost {
     pub mailbox: Mailbox,
     /// The wall clock the component reads (tests move it forward).
     pub clock: Arc<crate::clock::HostClock>,
+    /// Read only through [`RunningHost::key_value_operations`] (the benches' count).
+    stores: KeyValueStores,
     shutdown: watch::Sender<bool>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -145,6 +147,12 @@ impl RunningHost {
     /// `http://<addr><path>`: where `path` (starting with `/`) is served on this host.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
+    }
+
+    /// Key-value operations the component has made so far, over every store and both
+    /// interfaces (`KeyValueStores::operations`): what the benches divide by requests.
+    pub fn key_value_operations(&self) -> u64 {
+        self.stores.operations()
     }
 
     /// Stops accepting connections, asks open ones to close after their current exchange, and
@@ -212,7 +220,7 @@ pub async fn start(
     let clock = Arc::new(crate::clock::HostClock::default());
     let app = AppContext {
         variables: Arc::new(variables),
-        stores,
+        stores: stores.clone(),
         granted_stores: Arc::new(manifest.key_value_stores.clone()),
         allowed_hosts: Arc::new(allowed_hosts),
         key_value_latency: config.key_value_latency,
@@ -241,6 +249,7 @@ pub async fn start(
         addr,
         mailbox,
         clock,
+        stores,
         shutdown,
         task: Some(task),
     })

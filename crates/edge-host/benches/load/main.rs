@@ -14,14 +14,17 @@
 //! (`edge/IDEMPOTENCY.md`, residual risks), so this must show duplicates — a check that the
 //! duplicate detector and the exit status work.
 //!
+//! `--backing sqlite` keeps the component's key-value store as `spin up` does (SQLite, a
+//! transaction and a sync per write), `--backing redis` in a Redis; the report counts the
+//! key-value operations per accepted request.
+//!
 //! The component's own log goes to a file (`--log`, default `<target>/rsos-load-edge.log`,
-//! see `log`), so the figures stay readable and a duplicate can be traced.
+//! see `kit::component_log`), so the figures stay readable and a duplicate can be traced.
 
 #[path = "../../tests/kit/mod.rs"]
 mod kit;
 
 mod agents;
-mod log;
 mod mail_api;
 mod options;
 mod report;
@@ -32,10 +35,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
+use rsos_edge_host::key_value::Backing;
 use rsos_edge_host::{start, EdgeRuntime, HostConfig};
 use tokio::sync::watch;
 
 use agents::{Clock, Submitted};
+use kit::BackingKind;
 use mail_api::{MailApi, Rates};
 use options::Options;
 
@@ -75,6 +80,7 @@ async fn main() -> ExitCode {
         stop,
     ));
     let mail_addr = mail.clone().serve().await;
+    let limit = options.rate_limits.limit();
     let mut config = HostConfig::new(kit::manifest())
         .var("mail_api", options.mail_api.as_str())
         .var("mail_base_url", format!("http://{mail_addr}"))
@@ -82,12 +88,47 @@ async fn main() -> ExitCode {
         // Graph without app credentials takes a bearer token as is: no sign-in in the figures.
         .var("mail_api_token", "load-bench-token")
         .var("mail_timeout_ms", options.mail_timeout_ms.to_string())
-        .var("rate_limit_per_address_per_minute", "0")
-        .var("rate_limit_per_san_per_hour", "0")
-        .var("rate_limit_per_recipient_per_hour", "0");
+        .var("rate_limit_per_address_per_minute", limit)
+        .var("rate_limit_per_san_per_hour", limit)
+        .var("rate_limit_per_recipient_per_hour", limit);
     if options.sweep_every_s > 0 {
         config = config.var("maintenance_token", SWEEP_TOKEN);
     }
+    // Kept until the end of the run: the SQLite file's directory, the Redis server.
+    let mut store_dir = None;
+    let mut redis_server = None;
+    config.key_value = match options.backing {
+        BackingKind::Memory => Backing::Memory,
+        BackingKind::Sqlite => {
+            let dir = match tempfile::Builder::new()
+                .prefix("rsos-load-kv")
+                .tempdir_in(kit::target_dir())
+            {
+                Ok(dir) => dir,
+                Err(e) => {
+                    eprintln!("cannot make a directory for the SQLite store: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let file = dir.path().join("sqlite_key_value.db");
+            store_dir = Some(dir);
+            Backing::File(file)
+        }
+        BackingKind::Redis => match &options.redis_url {
+            Some(url) => Backing::Redis(url.clone()),
+            None => match kit::RedisServer::start() {
+                Ok(server) => {
+                    let url = server.url.clone();
+                    redis_server = Some(server);
+                    Backing::Redis(url)
+                }
+                Err(problem) => {
+                    eprintln!("{problem}");
+                    return ExitCode::from(2);
+                }
+            },
+        },
+    };
 
     println!(
         "RSOS edge load: {} agents for {} s on 127.0.0.1; mail API ({}) fails {:.0}% (HTTP 500), hangs {:.0}% (component mail timeout {} ms); at most {} tries per request, Retry-After capped at {}; seed {}",
@@ -118,9 +159,14 @@ async fn main() -> ExitCode {
             options.sweep_every_s
         );
     }
+    println!(
+        "key-value: {}; rate limits {}",
+        options.backing.name(),
+        options.rate_limits.describe()
+    );
     println!("component: {}", path.display());
     println!("component log: {}", options.log.display());
-    let saved = match log::redirect_stderr(&options.log) {
+    let saved = match kit::component_log::redirect_stderr(&options.log) {
         Ok(saved) => saved,
         Err(e) => {
             eprintln!("cannot write {}: {e}", options.log.display());
@@ -173,10 +219,13 @@ async fn main() -> ExitCode {
         sweeps.abort();
         finish_with_sweeps(&mail, host.addr, options.mail_timeout_ms).await;
     }
+    let key_value_operations = host.key_value_operations();
     host.shutdown().await;
+    drop(redis_server);
+    drop(store_dir);
     let still_hanging_at_end = mail.hanging.load(Ordering::SeqCst);
     let _ = stop_mail.send(true);
-    log::restore_stderr(saved);
+    kit::component_log::restore_stderr(saved);
 
     let calls = mail.calls.lock().unwrap().clone();
     report::report(report::Run {
@@ -184,6 +233,7 @@ async fn main() -> ExitCode {
         submitted: &submitted,
         calls: &calls,
         run_time,
+        key_value_operations,
         peak_hanging: mail.peak_hanging.load(Ordering::SeqCst),
         still_hanging_at_end,
     })

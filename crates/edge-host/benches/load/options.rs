@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use clap::builder::TypedValueParser as _;
 use clap::Parser;
 
-use crate::kit;
+use crate::kit::{self, BackingKind, RateLimits};
 
 /// Agents on 127.0.0.1 post distinct, valid requests to the edge host for a fixed time while
 /// the mail API behind it fails, hangs or answers late; then every accepted request is checked
@@ -51,6 +51,18 @@ pub struct Options {
     /// Seconds after `--seconds` in which requests in flight may still finish their retries.
     #[arg(long, default_value = "20", value_parser = parse_seconds)]
     pub drain: Duration,
+    /// Where the component's key-value store lives: `memory`, `sqlite` (as `spin up` keeps it:
+    /// one connection, a transaction per operation, default durability; a new file in the
+    /// target directory) or `redis` (a fresh `redis-server`, or `--redis-url`).
+    #[arg(long, default_value = "memory")]
+    pub backing: BackingKind,
+    /// Use this Redis (`redis://host:port`) for `--backing redis` instead of starting one.
+    #[arg(long)]
+    pub redis_url: Option<String>,
+    /// `on`: the three rate-limit counters are kept as with the manifest's defaults, but every
+    /// limit is 10^9 so none refuses (all agents share 127.0.0.1); `off`: no counters.
+    #[arg(long, default_value = "on")]
+    pub rate_limits: RateLimits,
     /// Where the component's log goes (default `<target>/rsos-load-edge.log`).
     #[arg(long, default_value_os_t = kit::target_dir().join("rsos-load-edge.log"))]
     pub log: PathBuf,

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use crate::agents::{Outcome, Submitted};
 use crate::kit;
-use crate::log;
+use crate::kit::component_log as log;
 use crate::mail_api::{Behaviour, MailCall};
 use crate::options::Options;
 
@@ -21,6 +21,8 @@ pub struct Run<'a> {
     pub submitted: &'a [Submitted],
     pub calls: &'a [MailCall],
     pub run_time: Duration,
+    /// Every key-value operation the component made in the run.
+    pub key_value_operations: u64,
     pub peak_hanging: usize,
     pub still_hanging_at_end: usize,
 }
@@ -97,6 +99,7 @@ pub fn report(run: Run<'_>) -> ExitCode {
         submitted,
         calls,
         run_time,
+        key_value_operations,
         peak_hanging,
         still_hanging_at_end,
     } = run;
@@ -309,6 +312,12 @@ pub fn report(run: Run<'_>) -> ExitCode {
         accepted.len() as f64 / secs,
         attempts as f64 / secs,
         (total(&forwards) + total(&acks)) as f64 / secs
+    );
+    println!(
+        "key-value operations                {key_value_operations}  ({:.1} per accepted request, {:.1} per attempt; {})",
+        key_value_operations as f64 / accepted.len().max(1) as f64,
+        key_value_operations as f64 / attempts.max(1) as f64,
+        options.backing.name()
     );
 
     let by_tid: HashMap<&str, &Submitted> = submitted

@@ -73,7 +73,8 @@ fn shown(category: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn counts_are_exact_across_two_instances_and_once_under_retries() {
-    let (_redis, url) = crate::instances::redis();
+    let redis = RedisServer::start().expect("redis-server runs");
+    let url = redis.url.clone();
     let mail = MailServer::start().await;
     let start = || {
         let mut config = config_for(&mail, &vars());

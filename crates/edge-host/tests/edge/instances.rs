@@ -10,7 +10,7 @@ use crate::kit::*;
 use serde_json::Value;
 
 /// A child process killed when the test ends, pass or fail.
-pub(crate) struct Running(Child);
+struct Running(Child);
 
 impl Drop for Running {
     fn drop(&mut self) {
@@ -35,19 +35,6 @@ fn wait_for(addr: SocketAddr, what: &str, child: &mut Child) {
         assert!(Instant::now() < deadline, "{what} did not listen on {addr}");
         std::thread::sleep(Duration::from_millis(100));
     }
-}
-
-/// A Redis server of its own on a free port, and its URL.
-pub(crate) fn redis() -> (Running, String) {
-    let port = free_port();
-    let mut child = Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-        .args(["--save", "", "--appendonly", "no"])
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("redis-server runs (Debian package redis-server; `cargo xtask setup` installs it)");
-    wait_for(([127, 0, 0, 1], port).into(), "redis-server", &mut child);
-    (Running(child), format!("redis://127.0.0.1:{port}"))
 }
 
 fn host_process(redis_url: &str, mail: &MailServer) -> (Running, SocketAddr) {
@@ -93,7 +80,8 @@ async fn send(addr: SocketAddr, key: String, body: Value) -> Reply {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_host_processes_sharing_redis_forward_a_racing_request_exactly_once() {
     let mail = MailServer::start().await;
-    let (_redis, url) = redis();
+    let redis = RedisServer::start().expect("redis-server runs");
+    let url = redis.url.clone();
     let (_a, a) = host_process(&url, &mail);
     let (_b, b) = host_process(&url, &mail);
 

@@ -1,15 +1,19 @@
 //! The edge host's test kit, one for the integration tests (`tests/edge`) and both benches
-//! (`benches/post.rs`, `benches/load`), which include it with `#[path]`: the component (built
+//! (`benches/post`, `benches/load`), which include it with `#[path]`: the component (built
 //! if needed, compiled once per process), a host on an ephemeral 127.0.0.1 port that stops when
 //! dropped, a scriptable stand-in mail API that stops when its last handle is dropped, a raw
-//! HTTP/1.1 client (raw, so tests can send what well-behaved clients never would), and the
-//! facts the tests check against (the mailbox address from the built-in ruleset, a forwardable
+//! HTTP/1.1 client (raw, so tests can send what well-behaved clients never would), for the
+//! benches a throwaway `redis-server` and their backing and rate-limit options, and the facts
+//! the tests check against (the mailbox address from the built-in ruleset, a forwardable
 //! request).
 
 #![allow(dead_code, unused_imports)] // each test module and bench uses its own part of the kit
 
+pub mod bench_options;
 pub mod client;
+pub mod component_log;
 pub mod mail_api;
+pub mod redis_server;
 pub mod stack;
 
 use std::path::PathBuf;
@@ -20,8 +24,10 @@ use serde_json::Value;
 use wasmtime::component::Component;
 use wasmtime::Engine;
 
+pub use bench_options::*;
 pub use client::*;
 pub use mail_api::*;
+pub use redis_server::*;
 pub use stack::*;
 
 /// The workspace root.

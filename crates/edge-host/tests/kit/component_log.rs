@@ -1,5 +1,5 @@
 //! The component's own log (its stderr, inherited through WASI: one line per accepted request
-//! and per email not sent) goes to a file while the bench runs, so the figures stay readable
+//! and per email not sent) goes to a file while a bench runs, so the figures stay readable
 //! and a duplicate can be traced.
 
 use std::fs::File;
