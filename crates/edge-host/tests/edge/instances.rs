@@ -3,7 +3,7 @@
 //! both at once is forwarded exactly once, every time.
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use crate::kit::*;
