@@ -7,9 +7,8 @@
 //! gets the answer they would have got. Insights undercount rather than fail a request.
 
 use chrono::Duration;
-use rsos_delivery::limits::{PER_ADDRESS, PER_EVENTS};
+use rsos_delivery::limits::PER_EVENTS;
 use rsos_delivery::tally;
-use rsos_delivery::RateCheck;
 use rsos_embed_token::link::{sign_link, verify_link, Link, LinkAction};
 use rsos_rules::insights::{self, Count, FormEvent, Report, Tally};
 use rsos_rules::{normalise, Field, Ruleset};
@@ -17,6 +16,7 @@ use serde::Serialize;
 use spin_sdk::http::{IncomingRequest, Method};
 
 use crate::body::BodyError;
+use crate::guard;
 use crate::headers::Headers;
 use crate::pages;
 use crate::platform::{now_ms, now_utc};
@@ -43,53 +43,25 @@ pub fn event(settings: &Settings, request: IncomingRequest, headers: &Headers) -
         return Reply::error(405, "Only POST is accepted here.")
             .with_header("allow", "POST, OPTIONS");
     }
-    if let Some(name) = headers.repeated() {
-        return Reply::error(
-            400,
-            &format!("The {name} header was sent more than once; send it once."),
-        );
+    if let Some(refused) = guard::repeated_header(headers) {
+        return refused;
     }
-    let kv = match Kv::open() {
+    let kv = match guard::store() {
         Ok(kv) => kv,
-        Err(e) => {
-            log_line!("rsos-edge: {e}");
-            return crate::unavailable();
-        }
+        Err(reply) => return reply,
     };
-    let now_s = now_ms() / 1000;
-    let claims = headers
-        .bearer()
-        .filter(|_| !settings.embed_token_secret.is_empty())
-        .map(|token| {
-            rsos_embed_token::verify(
-                token,
-                settings.embed_token_secret.as_bytes(),
-                i64::try_from(now_s).unwrap_or(i64::MAX),
-            )
-        });
-    let per_minute = settings.rate_limit_events_per_minute;
-    let check = match &claims {
-        Some(Ok(claims)) => RateCheck::new(PER_EVENTS, &claims.agent_san, per_minute, now_s),
-        _ => RateCheck::new(
-            PER_EVENTS,
-            &format!(
-                "{}:{}",
-                PER_ADDRESS.scope,
-                headers.client_address(settings.trusted_proxy_hops)
-            ),
-            per_minute,
-            now_s,
-        ),
-    };
-    if let Some(check) = check {
-        match check.hit(&kv) {
-            Ok(true) => {}
-            Ok(false) => return crate::intake::too_many(check.retry_after_s),
-            Err(e) => {
-                log_line!("rsos-edge: {e}");
-                return crate::unavailable();
-            }
-        }
+    let claims = guard::embed_claims(settings, headers);
+    let agent = claims.as_ref().and_then(|c| c.as_ref().ok());
+    // Agents' SANs are letters and digits, addresses have dots or colons: one window for both.
+    if let Some(refused) = guard::over_limit(
+        settings,
+        headers,
+        &kv,
+        agent,
+        (PER_EVENTS, PER_EVENTS),
+        settings.rate_limit_events_per_minute,
+    ) {
+        return refused;
     }
     if !headers.is_identity_encoded() || !headers.is_json() {
         return Reply::error(
@@ -97,14 +69,9 @@ pub fn event(settings: &Settings, request: IncomingRequest, headers: &Headers) -
             "Send the event as JSON with Content-Type: application/json.",
         );
     }
-    let key = match headers.idempotency_key() {
+    let key = match guard::idempotency_key(headers) {
         Ok(key) => key,
-        Err(()) => {
-            return Reply::error(
-                400,
-                "The Idempotency-Key header must be 1 to 255 visible ASCII characters.",
-            )
-        }
+        Err(reply) => return reply,
     };
     let body = match crate::body::read(&request, EVENT_BODY_LIMIT) {
         Ok(body) => body,
@@ -182,12 +149,9 @@ pub fn api(settings: &Settings, request: &IncomingRequest, headers: &Headers) ->
     let path = request.path_with_query().unwrap_or_default();
     let query = path.split_once('?').map(|(_, q)| q);
     let weeks = weeks(query);
-    let kv = match Kv::open() {
+    let kv = match guard::store() {
         Ok(kv) => kv,
-        Err(e) => {
-            log_line!("rsos-edge: {e}");
-            return crate::unavailable();
-        }
+        Err(reply) => return reply,
     };
     let ruleset = Ruleset::builtin();
     let counts = match tally::read(&kv, &weeks, ruleset) {
@@ -259,12 +223,9 @@ pub fn page(settings: &Settings, request: &IncomingRequest, token: &str) -> Repl
             )
         }
     }
-    let kv = match Kv::open() {
+    let kv = match guard::store() {
         Ok(kv) => kv,
-        Err(e) => {
-            log_line!("rsos-edge: {e}");
-            return crate::unavailable();
-        }
+        Err(reply) => return reply,
     };
     let weeks = weeks(None);
     let ruleset = Ruleset::builtin();

@@ -21,6 +21,7 @@ use sha2::{Digest, Sha256};
 use spin_sdk::http::IncomingRequest;
 
 use crate::body::BodyError;
+use crate::guard;
 use crate::headers::Headers;
 use crate::mail::MailClient;
 use crate::platform::{now_ms, now_utc, random_u64, WasiClock};
@@ -33,53 +34,24 @@ const BODY_LIMIT: usize = 64 * 1024;
 
 /// `POST /api/requests`.
 pub fn post(settings: &Settings, request: IncomingRequest, headers: &Headers) -> Reply {
-    if let Some(name) = headers.repeated() {
-        return Reply::error(
-            400,
-            &format!("The {name} header was sent more than once; send it once."),
-        );
+    if let Some(refused) = guard::repeated_header(headers) {
+        return refused;
     }
-    let kv = match Kv::open() {
+    let kv = match guard::store() {
         Ok(kv) => kv,
-        Err(e) => {
-            log_line!("rsos-edge: {e}");
-            return crate::unavailable();
-        }
+        Err(reply) => return reply,
     };
-    let now_s = now_ms() / 1000;
-    // Who is asking. With embed tokens, a token that verifies names the agent, and the
-    // per-minute limit counts per agent: agents behind one office address or a portal's proxy
-    // do not share it. Otherwise it counts per client address.
-    let per_minute = settings.rate_limit_per_address_per_minute;
-    let agent = headers
-        .bearer()
-        .filter(|_| !settings.embed_token_secret.is_empty())
-        .and_then(|token| {
-            rsos_embed_token::verify(
-                token,
-                settings.embed_token_secret.as_bytes(),
-                i64::try_from(now_s).unwrap_or(i64::MAX),
-            )
-            .ok()
-        });
-    let check = match &agent {
-        Some(claims) => RateCheck::new(PER_AGENT, &claims.agent_san, per_minute, now_s),
-        None => RateCheck::new(
-            PER_ADDRESS,
-            &headers.client_address(settings.trusted_proxy_hops),
-            per_minute,
-            now_s,
-        ),
-    };
-    if let Some(check) = check {
-        match check.hit(&kv) {
-            Ok(true) => {}
-            Ok(false) => return too_many(check.retry_after_s),
-            Err(e) => {
-                log_line!("rsos-edge: {e}");
-                return crate::unavailable();
-            }
-        }
+    // Who is asking: with embed tokens, a token that verifies names the agent.
+    let agent = guard::embed_claims(settings, headers).and_then(Result::ok);
+    if let Some(refused) = guard::over_limit(
+        settings,
+        headers,
+        &kv,
+        agent.as_ref(),
+        (PER_AGENT, PER_ADDRESS),
+        settings.rate_limit_per_address_per_minute,
+    ) {
+        return refused;
     }
     if !headers.is_identity_encoded() {
         return Reply::error(
@@ -99,14 +71,9 @@ pub fn post(settings: &Settings, request: IncomingRequest, headers: &Headers) ->
     if declared.is_some_and(|len| len > BODY_LIMIT as u64) {
         return too_large();
     }
-    let idempotency_key = match headers.idempotency_key() {
+    let idempotency_key = match guard::idempotency_key(headers) {
         Ok(key) => key,
-        Err(()) => {
-            return Reply::error(
-                400,
-                "The Idempotency-Key header must be 1 to 255 visible ASCII characters.",
-            )
-        }
+        Err(reply) => return reply,
     };
     let body = match crate::body::read(&request, BODY_LIMIT) {
         Ok(body) => body,
@@ -314,7 +281,7 @@ fn answer(settings: &Settings, assessment: &Assessment, finish: Finish, key: &st
             "A request with this Idempotency-Key is still being processed; retry shortly.",
         )
         .with_header("retry-after", "2"),
-        Finish::Limited { retry_after_s } => too_many(retry_after_s),
+        Finish::Limited { retry_after_s } => guard::too_many(retry_after_s),
         Finish::MailFailed { facts, failure } => {
             log_line!("rsos-edge: {} not delivered: {failure}", facts.tracking_id);
             // The mail API's own wait is passed on (bounded), so clients do not hammer a
@@ -472,12 +439,4 @@ fn needs_changes(assessment: &Assessment) -> Reply {
             verdict: verdict_json.as_deref(),
         },
     )
-}
-
-pub(crate) fn too_many(retry_after_s: u64) -> Reply {
-    Reply::error(
-        429,
-        "Too many requests; please wait a little and try again.",
-    )
-    .with_header("retry-after", retry_after_s.max(1).to_string())
 }

@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 use spin_sdk::http::{IncomingRequest, Method};
 
 use crate::body::BodyError;
+use crate::guard;
 use crate::headers::Headers;
 use crate::mail::MailClient;
 use crate::pages;
@@ -75,13 +76,6 @@ fn verified(settings: &Settings, token: &str) -> Result<Link, (u16, String)> {
         .map_err(|refused| (refused.http_status(), refused.to_string()))
 }
 
-fn open_store() -> Result<Kv, Reply> {
-    Kv::open().map_err(|e| {
-        log_line!("rsos-edge: {e}");
-        crate::unavailable()
-    })
-}
-
 /// The tracked request `tracking_id`'s record and entry, or the answer that says why not.
 fn tracked(kv: &Kv, tracking_id: &str) -> Result<(Record, Entry), (u16, &'static str)> {
     match find(kv, tracking_id) {
@@ -113,7 +107,7 @@ pub fn status_page(settings: &Settings, request: &IncomingRequest, token: &str) 
         Ok(_) => return pages::sentence(403, "Not this link", "This link does not show a status."),
         Err((status, sentence)) => return pages::sentence(status, "Link not valid", &sentence),
     };
-    let kv = match open_store() {
+    let kv = match guard::store() {
         Ok(kv) => kv,
         Err(reply) => return reply,
     };
@@ -140,7 +134,7 @@ pub fn status_json(settings: &Settings, headers: &Headers, tracking_id: &str) ->
     if link.tracking_id != tracking_id || !agents_link {
         return Reply::error(403, "This link is for another request.");
     }
-    let kv = match open_store() {
+    let kv = match guard::store() {
         Ok(kv) => kv,
         Err(reply) => return reply,
     };
@@ -162,7 +156,7 @@ pub fn action(settings: &Settings, request: IncomingRequest, token: &str) -> Rep
     let Some(page) = Action::page(name) else {
         return pages::sentence(404, "Not found", "There is nothing at this address.");
     };
-    let kv = match open_store() {
+    let kv = match guard::store() {
         Ok(kv) => kv,
         Err(reply) => return reply,
     };
@@ -333,11 +327,8 @@ pub fn details(
     if request.method() != Method::Post {
         return Reply::error(405, "Only POST is accepted here.").with_header("allow", "POST");
     }
-    if let Some(name) = headers.repeated() {
-        return Reply::error(
-            400,
-            &format!("The {name} header was sent more than once; send it once."),
-        );
+    if let Some(refused) = guard::repeated_header(headers) {
+        return refused;
     }
     let Some(token) = headers.bearer() else {
         return Reply::error(
@@ -371,7 +362,7 @@ pub fn details(
         Ok(request) => DetailsReply::from_request(&request),
         Err(malformed) => return Reply::error(400, &malformed.to_string()),
     };
-    let kv = match open_store() {
+    let kv = match guard::store() {
         Ok(kv) => kv,
         Err(reply) => return reply,
     };
@@ -389,14 +380,9 @@ pub fn details(
         }
     };
     // One application per Idempotency-Key (or per body, without one).
-    let key = match headers.idempotency_key() {
+    let key = match guard::idempotency_key(headers) {
         Ok(key) => key.unwrap_or_else(|| hex::encode(&Sha256::digest(&body)[..16])),
-        Err(()) => {
-            return Reply::error(
-                400,
-                "The Idempotency-Key header must be 1 to 255 visible ASCII characters.",
-            )
-        }
+        Err(reply) => return reply,
     };
     let action_id = format!("details:{key}");
     let finish = apply(

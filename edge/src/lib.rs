@@ -31,6 +31,7 @@ macro_rules! log_line {
 }
 
 mod body;
+mod guard;
 mod headers;
 mod insights;
 mod intake;

@@ -28,10 +28,7 @@ fn checked(settings: &Settings, request: &IncomingRequest, headers: &Headers) ->
             "Send the maintenance token as a Bearer token.",
         ));
     }
-    Kv::open().map_err(|e| {
-        log_line!("rsos-edge: {e}");
-        crate::unavailable()
-    })
+    crate::guard::store()
 }
 
 /// Deletes what `rsos_delivery::housekeeping::purge` says is spent; one bounded batch a call.
