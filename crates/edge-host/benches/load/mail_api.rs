@@ -21,6 +21,8 @@ use bytes::Bytes;
 use http_body_util::Full;
 use rsos_edge_host::loopback;
 use serde_json::{json, Value};
+
+use crate::kit::json_response;
 use tokio::sync::watch;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,19 +124,6 @@ impl std::error::Error for NoReply {}
 
 type Answer = Result<hyper::Response<Full<Bytes>>, NoReply>;
 
-fn json_response(status: u16, body: &Value) -> hyper::Response<Full<Bytes>> {
-    let bytes = if body.is_null() {
-        Bytes::new()
-    } else {
-        Bytes::from(body.to_string())
-    };
-    hyper::Response::builder()
-        .status(status)
-        .header("content-type", "application/json")
-        .body(Full::new(bytes))
-        .unwrap()
-}
-
 /// The Graph message's header `name`.
 fn graph_header(message: &Value, name: &str) -> String {
     message["internetMessageHeaders"]
@@ -205,12 +194,23 @@ impl MailApi {
 
     /// Answers `status` with `body` as `behaviour` says.
     async fn respond(&self, behaviour: Behaviour, status: u16, body: Value) -> Answer {
+        // A success without a body (202) has none, as the real APIs answer it.
+        let success = |status: u16, body: Value| {
+            if body.is_null() {
+                hyper::Response::builder()
+                    .status(status)
+                    .body(Full::new(Bytes::new()))
+                    .unwrap()
+            } else {
+                json_response(status, body)
+            }
+        };
         match behaviour {
-            Behaviour::Accept => Ok(json_response(status, &body)),
-            Behaviour::Fail => Ok(json_response(500, &json!({"error": "injected"}))),
+            Behaviour::Accept => Ok(success(status, body)),
+            Behaviour::Fail => Ok(json_response(500, json!({"error": "injected"}))),
             Behaviour::Late => {
                 tokio::time::sleep(self.hold / 5).await;
-                Ok(json_response(status, &body))
+                Ok(success(status, body))
             }
             Behaviour::Hang => {
                 let _hanging = Hanging::new(self);
@@ -264,7 +264,7 @@ impl MailApi {
         let not_found = || {
             Ok(json_response(
                 404,
-                &json!({"error": {"code": "ErrorItemNotFound"}}),
+                json!({"error": {"code": "ErrorItemNotFound"}}),
             ))
         };
         let call = |draft: &Draft, step: &'static str, behaviour: Behaviour| MailCall {
@@ -312,7 +312,7 @@ impl MailApi {
                 if draft.sent {
                     return Ok(json_response(
                         400,
-                        &json!({"error": {"code": "ErrorInvalidOperation"}}),
+                        json!({"error": {"code": "ErrorInvalidOperation"}}),
                     ));
                 }
                 let behaviour = self.roll();
@@ -335,7 +335,7 @@ impl MailApi {
                         self.record(call(&draft, "probe", Behaviour::Accept));
                         Ok(json_response(
                             200,
-                            &json!({ "id": id, "isDraft": !draft.sent }),
+                            json!({ "id": id, "isDraft": !draft.sent }),
                         ))
                     }
                 }

@@ -401,7 +401,8 @@ fn percent_decode(text: &str) -> String {
         .into_owned()
 }
 
-fn json_response(status: u16, body: Value) -> hyper::Response<Full<Bytes>> {
+/// A JSON answer of `status` (the stand-ins' every answer with a body).
+pub fn json_response(status: u16, body: Value) -> hyper::Response<Full<Bytes>> {
     hyper::Response::builder()
         .status(status)
         .header("content-type", "application/json")
