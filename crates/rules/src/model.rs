@@ -57,7 +57,7 @@ impl Default for InsightsPolicy {
 
 /// A coaching topic for a reason insights count: `reason` is a counted metric's name or the
 /// start of it (`error.member_id` covers every Member ID error).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CoachingEntry {
     pub reason: NonEmpty,

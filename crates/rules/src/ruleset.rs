@@ -134,6 +134,8 @@ pub(crate) struct Service {
     pub seasons: Vec<Season>,
     /// The seed's automatic response with the call-center numbers filled in.
     pub acknowledgement_text: String,
+    /// `[[coaching]]`, taken out of the file (the built-in file is written without it).
+    pub coaching: Vec<crate::model::CoachingEntry>,
 }
 
 /// Every part, the lazily made ones included.
@@ -180,6 +182,16 @@ fn builtin_file() -> RulesetFile {
         text.to_owned()
     }
     include!(concat!(env!("OUT_DIR"), "/default_ruleset.rs"))
+}
+
+/// The built-in ruleset's `[[coaching]]`, written out apart by build.rs so that only shells
+/// that count insights link it.
+fn builtin_coaching() -> Vec<crate::model::CoachingEntry> {
+    use crate::model;
+    fn s(text: &str) -> String {
+        text.to_owned()
+    }
+    include!(concat!(env!("OUT_DIR"), "/default_coaching.rs"))
 }
 
 impl Ruleset {
@@ -261,7 +273,7 @@ impl Ruleset {
     /// The coaching topic for a counted reason (a metric name, e.g. `error.member_id.required`):
     /// the `[[coaching]]` entry whose `reason` is the longest start of it.
     pub fn coaching_topic(&self, reason: &str) -> Option<&str> {
-        self.file
+        self.service()
             .coaching
             .iter()
             .filter(|c| {
@@ -354,9 +366,10 @@ impl Ruleset {
     /// built-in ruleset's are, and its tests check it whole).
     pub(crate) fn service(&self) -> &Service {
         self.service.get_or_init(|| {
-            let Ok(service) = compile::service(&self.file, &self.lines, None) else {
+            let Ok(mut service) = compile::service(&self.file, &self.lines, None) else {
                 panic!("the built-in ruleset is checked by its tests");
             };
+            service.coaching = builtin_coaching();
             service
         })
     }

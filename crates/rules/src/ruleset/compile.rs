@@ -17,9 +17,15 @@ use crate::words::{Tag, WordMatcher};
 impl Ruleset {
     /// Every part checked and made now, so that every error names its place (`from_toml`).
     #[cfg(feature = "toml")]
-    pub(super) fn compile(file: RulesetFile, text: Option<&str>) -> Result<Ruleset, RulesetError> {
+    pub(super) fn compile(
+        mut file: RulesetFile,
+        text: Option<&str>,
+    ) -> Result<Ruleset, RulesetError> {
+        // Kept with the service parts, where the built-in ruleset makes it on first use.
+        let coaching = std::mem::take(&mut file.coaching);
         let ruleset = Ruleset::compile_lazily_at(file, &Locator { text })?;
-        let service = service(&ruleset.file, &ruleset.lines, text)?;
+        let mut service = service(&ruleset.file, &ruleset.lines, text)?;
+        service.coaching = coaching;
         let _ = ruleset.service.set(service);
         Ok(ruleset)
     }
@@ -65,6 +71,7 @@ pub(super) fn service(
         sla,
         seasons,
         acknowledgement_text,
+        coaching: Vec::new(),
     })
 }
 
