@@ -18,7 +18,7 @@ use serde::Serialize;
 use crate::codes::{ErrorCode, Outcome, WarningCode};
 use crate::field::Field;
 use crate::ruleset::Ruleset;
-use crate::verdict::Assessment;
+use crate::verdict::{Assessment, Verdict};
 
 /// One thing counted.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -293,6 +293,16 @@ pub enum FormEventKind {
     Split,
 }
 
+impl FormEventKind {
+    /// The wire name (`guidance_shown`, `split`), as serde writes it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            FormEventKind::GuidanceShown => "guidance_shown",
+            FormEventKind::Split => "split",
+        }
+    }
+}
+
 /// A form event (`POST /api/events`, issue 12): what happened in the form that never reaches
 /// the edge as a request. Codes and the agent's SAN only: no member data, no free text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -328,6 +338,61 @@ impl FormEvent {
     #[cfg(feature = "json")]
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// The `guidance_shown` event of a form whose `verdict` shows out-of-scope guidance instead
+    /// of the send button, for the agent SAN typed in the form. `None` when the verdict is not
+    /// out of scope, or while the SAN breaks its rule (SPEC §1: the verdict has an `agent_san`
+    /// error): events count per agent, and the edge would refuse it.
+    pub fn guidance_shown(verdict: &Verdict, agent_san: &str) -> Option<FormEvent> {
+        let scope = verdict.out_of_scope.as_ref()?;
+        FormEvent::for_agent(verdict, agent_san, FormEventKind::GuidanceShown).map(|event| {
+            FormEvent {
+                category: Some(scope.category.clone()),
+                ..event
+            }
+        })
+    }
+
+    /// The `split` event of a form whose agent split the draft judged by `verdict` in two.
+    /// `None` while the SAN breaks its rule, as for [`FormEvent::guidance_shown`].
+    pub fn split(verdict: &Verdict, agent_san: &str) -> Option<FormEvent> {
+        FormEvent::for_agent(verdict, agent_san, FormEventKind::Split)
+    }
+
+    fn for_agent(verdict: &Verdict, agent_san: &str, kind: FormEventKind) -> Option<FormEvent> {
+        verdict
+            .error_for(Field::AgentSan)
+            .is_none()
+            .then(|| FormEvent {
+                kind,
+                category: None,
+                agent_san: agent_san.to_owned(),
+                ruleset: verdict.ruleset.clone(),
+            })
+    }
+
+    /// The Idempotency-Key a form sends the event with: `<draft_key>:<kind>[:<category>]`, so
+    /// the same draft showing the same guidance counts once however often the form renders it
+    /// (for `split`, pass the key of the draft the split created: each split counts once).
+    pub fn idempotency_key(&self, draft_key: &str) -> String {
+        match &self.category {
+            Some(category) => format!("{draft_key}:{}:{category}", self.kind.as_str()),
+            None => format!("{draft_key}:{}", self.kind.as_str()),
+        }
+    }
+
+    /// The JSON body's members in order, as `(name, value)`: what [`FormEvent::to_json`]
+    /// writes, for shells that write JSON without serde_json (the browser form builds a JS
+    /// object of them and `JSON.stringify`s it).
+    pub fn members(&self) -> Vec<(&'static str, &str)> {
+        let mut members = vec![("kind", self.kind.as_str())];
+        if let Some(category) = &self.category {
+            members.push(("category", category.as_str()));
+        }
+        members.push(("agent_san", self.agent_san.as_str()));
+        members.push(("ruleset", self.ruleset.as_str()));
+        members
     }
 
     /// Reads an event from a JSON body: an object of exactly these fields.
