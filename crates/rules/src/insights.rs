@@ -334,10 +334,40 @@ pub enum EventRefusal {
 }
 
 impl FormEvent {
-    /// The event's JSON body, as the form sends it.
-    #[cfg(feature = "json")]
+    /// The event's JSON body, as the form sends it: `{"kind":…,"category":…,"agent_san":…,
+    /// "ruleset":…}` in that order, without `category` for `split`, strings escaped as JSON
+    /// requires. Written by hand rather than by serde_json, so the browser form need not carry
+    /// serde_json for one small object; [`FormEvent::from_json`] reads it back to the same
+    /// event (tested).
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+        let mut json = String::from("{");
+        let mut member = |name: &str, value: &str| {
+            if json.len() > 1 {
+                json.push(',');
+            }
+            json.push('"');
+            json.push_str(name);
+            json.push_str("\":\"");
+            for c in value.chars() {
+                match c {
+                    '"' => json.push_str("\\\""),
+                    '\\' => json.push_str("\\\\"),
+                    c if u32::from(c) < 0x20 => {
+                        let _ = write!(json, "\\u{:04x}", u32::from(c));
+                    }
+                    c => json.push(c),
+                }
+            }
+            json.push('"');
+        };
+        member("kind", self.kind.as_str());
+        if let Some(category) = &self.category {
+            member("category", category);
+        }
+        member("agent_san", &self.agent_san);
+        member("ruleset", &self.ruleset);
+        json.push('}');
+        json
     }
 
     /// The `guidance_shown` event of a form whose `verdict` shows out-of-scope guidance instead
@@ -380,19 +410,6 @@ impl FormEvent {
             Some(category) => format!("{draft_key}:{}:{category}", self.kind.as_str()),
             None => format!("{draft_key}:{}", self.kind.as_str()),
         }
-    }
-
-    /// The JSON body's members in order, as `(name, value)`: what [`FormEvent::to_json`]
-    /// writes, for shells that write JSON without serde_json (the browser form builds a JS
-    /// object of them and `JSON.stringify`s it).
-    pub fn members(&self) -> Vec<(&'static str, &str)> {
-        let mut members = vec![("kind", self.kind.as_str())];
-        if let Some(category) = &self.category {
-            members.push(("category", category.as_str()));
-        }
-        members.push(("agent_san", self.agent_san.as_str()));
-        members.push(("ruleset", self.ruleset.as_str()));
-        members
     }
 
     /// Reads an event from a JSON body: an object of exactly these fields.
