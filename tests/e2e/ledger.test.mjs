@@ -135,6 +135,7 @@ test('details: the team asks, the agent sends them in the details form, the mail
   const legend = host(page).getByText(`What the team needs for request ${trackingId}`);
   await legend.waitFor();
   assert.match(await host(page).locator('.note').textContent(), /does not match the card/);
+  await host(page).getByText(/^Fill in again: Member ID #\./).waitFor();
   const labels = await host(page).locator('label').allTextContents();
   assert.deepEqual(labels, ['Member ID #', 'Member first name', 'Member last name', 'Summary of issue']);
   assert.deepEqual(await axeScan(page), [], 'the details form');

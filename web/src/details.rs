@@ -37,11 +37,13 @@ impl RequestStatus {
     /// From the status JSON.
     pub fn of(json: &JsValue) -> RequestStatus {
         let needed = get(json, "needed");
+        let fields = get(&needed, "fields");
         RequestStatus {
             state_label: get_str(json, "state_label").unwrap_or_default(),
             respond_by: get_str(json, "respond_by").unwrap_or_default(),
-            asked: (!needed.is_null() && !needed.is_undefined()).then(|| {
-                Array::from(&get(&needed, "fields"))
+            // Read only as an array: `Array.from` of anything else would throw.
+            asked: Array::is_array(&fields).then(|| {
+                Array::from(&fields)
                     .iter()
                     .filter_map(|f| Field::from_name(&get_str(&f, "field")?))
                     .collect()
@@ -420,5 +422,7 @@ mod tests {
             super::loaded(&JsValue::NULL),
             DetailsAction::LinkRefused(_, true)
         ));
+        let odd = object(&[("needed", object(&[("fields", "member_id".into())]))]);
+        assert_eq!(RequestStatus::of(&odd).asked, None, "only an array is read");
     }
 }

@@ -135,6 +135,12 @@ fn body(
                 <form novalidate=true onsubmit={on_submit} aria-busy={flag(busy)}>
                     <fieldset disabled={busy}>
                         <legend>{format!("What the team needs for request {id}")}</legend>
+                        if !asked.is_empty() {
+                            <p>{format!(
+                                "Fill in again: {}. The member's names rebuild the subject line the mailbox files it under.",
+                                asked.iter().map(|f| f.label()).collect::<Vec<_>>().join(", ")
+                            )}</p>
+                        }
                         if !now.note.is_empty() {
                             <p class="note">{format!("Note from the team: {}", now.note)}</p>
                         }
