@@ -280,6 +280,33 @@ test('starting a new request after a delayed confirmation drops the forwarded dr
   assert.deepEqual(page.problems, []);
 });
 
+test('a 503 the deployment\'s sweep finishes: recorded, never "could not be sent", no waiting; a new request drops the draft', async () => {
+  const page = await openPortal(browser, target.url);
+  const trackingId = 'RSOS-20261130-QRST2345';
+  let posts = 0;
+  await page.route('**/api/requests', (route) => {
+    posts += 1;
+    return route.fulfill({
+      status: 503,
+      headers: { 'Retry-After': '10', 'Content-Type': 'application/json' },
+      body: JSON.stringify({ error: 'recorded', tracking_id: trackingId, idempotency_key: 'k', sent: [], forwarded: false, finishes_automatically: true }),
+    });
+  });
+  await fill(page);
+  await send(page).click();
+  const heading = host(page).getByRole('heading', { name: 'Request recorded' });
+  await heading.waitFor();
+  assert.equal(posts, 1, 'no automatic retries: the sweep finishes it');
+  const text = await host(page).locator('.rsos-form').textContent();
+  assert.match(text, new RegExp(`recorded \\(tracking ID ${trackingId}\\) and will reach the mailbox automatically`));
+  assert.doesNotMatch(text, /could not be sent/);
+  assert.equal(await send(page).count(), 0, 'no invitation to send it again as a new request');
+  assert.deepEqual(await axeScan(page), [], 'the recorded screen');
+  await host(page).getByRole('button', { name: 'Start a new request' }).click();
+  assert.equal(await field(page, 'Member ID #').inputValue(), '', 'the recorded draft is gone');
+  assert.deepEqual(page.problems, []);
+});
+
 test('autofill in the hidden field: nothing is sent, the form clears it and says so, Send again forwards', async () => {
   const page = await openPortal(browser, target.url);
   await fill(page);

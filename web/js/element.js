@@ -3,7 +3,7 @@
 // are one-liners here and each would pull extra web-sys bindings (and bytes) into the WASM.
 // No eval, no inline <style>: this works under a CSP with only 'wasm-unsafe-eval'.
 
-const ATTRIBUTES = ['endpoint', 'agent-name', 'agent-san', 'agent-email', 'line-of-business', 'embed-token'];
+const ATTRIBUTES = ['endpoint', 'agent-name', 'agent-san', 'agent-email', 'line-of-business', 'embed-token', 'details-token'];
 
 function attributesOf(element) {
   const options = {};
@@ -100,24 +100,33 @@ export function emit(host, name, detail) {
   host.dispatchEvent(new CustomEvent(name, { detail, bubbles: true, composed: true }));
 }
 
-// One POST. Calls `answered` once: with {status, retryAfter, body} for every HTTP answer, with
-// null when no answer came (network cut, DNS, CORS, timeout). The Rust side decides what to
-// retry.
-export function postJson(url, idempotencyKey, embedToken, trap, body, timeoutMs, answered) {
-  post(url, idempotencyKey, embedToken, trap, body, timeoutMs).then(answered, () => answered(null));
+// One request (a POST with a body, or a GET without). Calls `answered` once: with {status,
+// retryAfter, body} for every HTTP answer, with null when no answer came (network cut, DNS,
+// CORS, timeout). The Rust side decides what to retry. `bearer`: the portal's embed token, or
+// the agent's details link; `trap`: what the hidden field holds.
+export function fetchJson(url, idempotencyKey, bearer, trap, body, timeoutMs, answered) {
+  call(url, idempotencyKey, bearer, trap, body, timeoutMs).then(answered, () => answered(null));
 }
 
-async function post(url, idempotencyKey, embedToken, trap, body, timeoutMs) {
+function headersFor(idempotencyKey, bearer, trap) {
+  const headers = {};
+  if (idempotencyKey) {
+    headers['Content-Type'] = 'application/json';
+    headers['Idempotency-Key'] = idempotencyKey;
+  }
+  // The portal's signed statement of who is signed in (see crates/embed-token), or a link's.
+  if (bearer) headers.Authorization = `Bearer ${bearer}`;
+  if (trap) headers['X-RSOS-Trap'] = trap;
+  return headers;
+}
+
+async function call(url, idempotencyKey, bearer, trap, body, timeoutMs) {
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), timeoutMs);
-  const headers = { 'Content-Type': 'application/json', 'Idempotency-Key': idempotencyKey };
-  // The portal's signed statement of who is signed in (see crates/embed-token).
-  if (embedToken) headers.Authorization = `Bearer ${embedToken}`;
-  if (trap) headers['X-RSOS-Trap'] = trap;
   try {
     const response = await fetch(url, {
-      method: 'POST',
-      headers,
+      method: body === undefined ? 'GET' : 'POST',
+      headers: headersFor(idempotencyKey, bearer, trap),
       body,
       signal: abort.signal,
       credentials: 'omit',
@@ -128,6 +137,24 @@ async function post(url, idempotencyKey, embedToken, trap, body, timeoutMs) {
     return { status: response.status, retryAfter: Number.isFinite(retryAfter) ? retryAfter : -1, body: json };
   } finally {
     clearTimeout(timer);
+  }
+}
+
+// A form event for the coaching insights: sent and forgotten. `keepalive` lets it finish when
+// the agent leaves the page; no answer is read, and a failure changes nothing.
+export function beacon(url, idempotencyKey, bearer, body) {
+  fetch(url, { method: 'POST', headers: headersFor(idempotencyKey, bearer), body, keepalive: true, credentials: 'omit' })
+    .catch(() => {});
+}
+
+// The tracking ID a signed link names: `l1.<base64url(tracking ID \n action \n expiry)>.<mac>`
+// (crates/embed-token/src/link.rs). Read, not verified: the edge verifies every use of the
+// link. Empty when the link is not of that shape.
+export function linkTrackingId(token) {
+  try {
+    return atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')).split('\n')[0];
+  } catch {
+    return '';
   }
 }
 

@@ -31,18 +31,26 @@ extern "C" {
 
     pub fn emit(host: &web_sys::Element, name: &str, detail: &JsValue);
 
-    /// One POST; calls `answered` once with `{status, retryAfter, body}`, or with `null` when
-    /// no answer came.
-    #[wasm_bindgen(js_name = postJson)]
-    pub fn post_json(
+    /// One request: a POST of `body` with `idempotency_key`, or a GET when `body` is `None`.
+    /// Calls `answered` once with `{status, retryAfter, body}`, or with `null` when no answer
+    /// came. `bearer`: the embed token or the details link, empty for none.
+    #[wasm_bindgen(js_name = fetchJson)]
+    pub fn fetch_json(
         url: &str,
         idempotency_key: &str,
-        embed_token: &str,
+        bearer: &str,
         trap: &str,
-        body: &str,
+        body: Option<String>,
         timeout_ms: u32,
         answered: &JsValue,
     );
+
+    /// A fire-and-forget POST (`fetch` with `keepalive`): the form never reads its answer.
+    pub fn beacon(url: &str, idempotency_key: &str, bearer: &str, body: &str);
+
+    /// The tracking ID a signed link's payload names, unverified; empty when it names none.
+    #[wasm_bindgen(js_name = linkTrackingId)]
+    pub fn link_tracking_id(token: &str) -> String;
 }
 
 /// A string property of a JS object, if it is one.

@@ -14,13 +14,27 @@
 //!                    line-of-business="medicare"></rsos-request-form>
 //! ```
 //!
+//! Built a second time with the feature `details` (`rsos-form-details.js`), the element is the
+//! details form of the request its `details-token` attribute names (the token of the link in
+//! the email that asks the agent for more details): what the team asked for, just those
+//! fields, checked as the agent types, sent to the edge. Two builds, so that neither page
+//! downloads the other's code.
+//!
 //! Portals that cannot use custom elements call the exported `mount(element, options)`
-//! (options `endpoint`, `agentName`, `agentSan`, `agentEmail`, `lineOfBusiness`), which
-//! returns a handle with `update(options)` and `unmount()`. The host element fires
-//! `rsos-ready`, `rsos-submitted` (detail: the receipt, with `trackingId`) and
-//! `rsos-out-of-scope` (detail: category, contact, guidance).
+//! (options `endpoint`, `agentName`, `agentSan`, `agentEmail`, `lineOfBusiness`,
+//! `embedToken`, `detailsToken`), which returns a handle with `update(options)` and
+//! `unmount()`. The host element fires `rsos-ready`, `rsos-submitted` (detail: the receipt,
+//! with `trackingId` and `statusUrl`), `rsos-out-of-scope` (detail: category, contact,
+//! guidance) and `rsos-details-sent` (detail: `trackingId`).
 
+// The details build (feature `details`, `rsos-form-details.js`) mounts only the details form;
+// the request form's code is compiled there but never reached, and the linker drops it.
+#![cfg_attr(feature = "details", allow(dead_code, unused_imports))]
+
+mod beacons;
 mod browser;
+#[cfg(feature = "details")]
+mod details;
 mod events;
 mod request_js;
 mod state;
@@ -34,7 +48,14 @@ use yew::AppHandle;
 
 use crate::browser::get_str;
 use crate::state::Options;
-use crate::view::{App, AppProps};
+use crate::view::AppProps;
+
+/// What the element is: the request form, or in the details build the details form. Two
+/// builds, so that neither page downloads the other's code (benchmarks/form-size/README.md).
+#[cfg(not(feature = "details"))]
+type Form = crate::view::App;
+#[cfg(feature = "details")]
+type Form = crate::view::DetailsApp;
 
 // Talc instead of std's dlmalloc for wasm32: a smaller allocator for a form whose heap is a
 // few drafts and verdicts (measured in benchmarks/form-size/README.md).
@@ -62,7 +83,7 @@ pub fn start() {
 /// A mounted form: `update(options)` re-renders with new attributes, `unmount()` removes it.
 #[wasm_bindgen]
 pub struct FormHandle {
-    app: Option<AppHandle<App>>,
+    app: Option<AppHandle<Form>>,
     host: web_sys::Element,
     container: web_sys::Element,
 }
@@ -87,8 +108,9 @@ impl FormHandle {
 }
 
 /// Mounts the form into `host`'s shadow root (created if needed). `options` is an object
-/// with `endpoint`, `agentName`, `agentSan`, `agentEmail`, `lineOfBusiness` (the
-/// element's attribute names work too); every one is optional.
+/// with `endpoint`, `agentName`, `agentSan`, `agentEmail`, `lineOfBusiness`, `embedToken`
+/// and `detailsToken` (the element's attribute names work too); every one is optional. With
+/// `detailsToken` (the agent's details link) it is the details form of that request.
 #[wasm_bindgen]
 pub fn mount(host: web_sys::Element, options: JsValue) -> FormHandle {
     let container = browser::prepare_root(&host, CSS);
@@ -96,7 +118,7 @@ pub fn mount(host: web_sys::Element, options: JsValue) -> FormHandle {
         host: host.clone(),
         options: options_from(&options),
     };
-    let app = yew::Renderer::<App>::with_root_and_props(container.clone(), props).render();
+    let app = yew::Renderer::<Form>::with_root_and_props(container.clone(), props).render();
     FormHandle {
         app: Some(app),
         host,
@@ -122,5 +144,6 @@ fn options_from(js: &JsValue) -> Options {
         agent_email: read("agentEmail", "agent-email"),
         line_of_business: read("lineOfBusiness", "line-of-business"),
         embed_token: read("embedToken", "embed-token"),
+        details_token: read("detailsToken", "details-token").trim().to_string(),
     }
 }

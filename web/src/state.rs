@@ -16,10 +16,20 @@ pub struct Options {
     pub line_of_business: String,
     /// The portal's signed embed token, sent as `Authorization: Bearer`; empty = none.
     pub embed_token: String,
+    /// The agent's details link token (`?details=` of the link in the email asking for more
+    /// details), read by the details form's build (`details.rs`); empty = none.
+    pub details_token: String,
 }
 
 impl Options {
     pub const DEFAULT_ENDPOINT: &'static str = "/api/requests";
+
+    /// The form events' endpoint, beside the requests' (`/api/requests` → `/api/events`).
+    pub fn events_url(&self) -> String {
+        let endpoint = self.endpoint.trim_end_matches('/');
+        let base = endpoint.rsplit_once('/').map_or("", |(base, _)| base);
+        format!("{base}/events")
+    }
 
     /// The prefilled value of a field, `""` when the portal gives none.
     pub fn prefill(&self, field: Field) -> &str {
@@ -89,6 +99,8 @@ pub struct Receipt {
     pub respond_by: String,
     pub next_follow_up: String,
     pub urgent: bool,
+    /// The agent's status page (`status_url`), when the deployment signs links.
+    pub status_url: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -113,6 +125,11 @@ pub enum Phase {
     ConfirmationDelayed {
         key: String,
         tracking_id: String,
+        /// The forward reached the mailbox (else only the request is recorded).
+        forwarded: bool,
+        /// The deployment's sweep finishes the delivery without the form
+        /// (`finishes_automatically`).
+        finishing: bool,
     },
     /// The server judged the request out of scope (a newer ruleset than this form's).
     ServerOutOfScope(OutOfScope),
@@ -172,7 +189,12 @@ pub enum Action {
     ConfirmationDelayed {
         key: String,
         tracking_id: String,
+        forwarded: bool,
+        finishing: bool,
     },
+    /// The details form's actions (`details.rs`); the request form has none of them.
+    #[cfg(feature = "details")]
+    Details(crate::details::DetailsAction),
     /// Mixed lines of business: keep this draft for its plan and add a copy for `other_plan`.
     Split {
         other_plan: String,
@@ -323,13 +345,26 @@ impl Reducible for FormState {
             Action::Failed { message } | Action::TrapFilled { message } => {
                 s.phase = Phase::Failed { message }
             }
-            Action::ConfirmationDelayed { key, tracking_id } => {
+            Action::ConfirmationDelayed {
+                key,
+                tracking_id,
+                forwarded,
+                finishing,
+            } => {
                 // The retry button sends the active draft: make it this one.
                 if let Some(i) = s.drafts.iter().position(|d| d.key == key) {
                     s.active = i;
                 }
-                s.phase = Phase::ConfirmationDelayed { key, tracking_id };
+                s.phase = Phase::ConfirmationDelayed {
+                    key,
+                    tracking_id,
+                    forwarded,
+                    finishing,
+                };
             }
+            // The details form's own; this form never gets them.
+            #[cfg(feature = "details")]
+            Action::Details(_) => return self,
             Action::Split { other_plan, key } => {
                 // Splitting separates the concerns: neither draft is confirmed for the agent,
                 // each is judged again as the agent edits its summary.
@@ -415,6 +450,7 @@ mod tests {
             agent_email: "pat@agency.example".into(),
             line_of_business: String::new(),
             embed_token: String::new(),
+            details_token: String::new(),
         }
     }
 
@@ -512,6 +548,7 @@ mod tests {
                 respond_by: String::new(),
                 next_follow_up: String::new(),
                 urgent: false,
+                status_url: None,
             },
             fresh_key: "key-2".into(),
         });
@@ -532,6 +569,8 @@ mod tests {
         let s = s.reduce(Action::ConfirmationDelayed {
             key: "key-1".into(),
             tracking_id: "RSOS-1".into(),
+            forwarded: true,
+            finishing: false,
         });
         assert_eq!(
             s.draft().key,
@@ -565,5 +604,13 @@ mod tests {
             [1, 2, 4, 8, 8]
         );
         assert_eq!(delay_seconds(2, Some(7)), 7);
+    }
+
+    #[wasm_bindgen_test]
+    fn form_events_go_beside_the_requests_endpoint() {
+        let mut options = portal();
+        assert_eq!(options.events_url(), "/api/events");
+        options.endpoint = "https://intake.example/api/requests/".into();
+        assert_eq!(options.events_url(), "https://intake.example/api/events");
     }
 }

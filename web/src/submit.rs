@@ -1,10 +1,11 @@
-//! Sending one draft to the edge function (SPEC §7): the same `Idempotency-Key` on every
+//! Sending one draft to the edge function (SPEC §7), or the agent's details to a tracked
+//! request (SPEC §9, `POST /api/requests/{tracking_id}/details`): the same `Idempotency-Key` on every
 //! attempt, automatic retries with backoff when no answer came or the mail service is down
 //! (the server guarantees a retry sends only what was not yet sent), and every answer turned
 //! into one reducer action. What the agent is told while waiting and when the form stops
 //! trying comes from `rsos_rules::notice`.
 //!
-//! Driven by callbacks from `js/element.js` (`postJson` calls back with the answer, `after`
+//! Driven by callbacks from `js/element.js` (`fetchJson` calls back with the answer, `after`
 //! after the backoff) rather than Rust futures: no `JsFuture` and no async state machine in
 //! the WASM (measured in benchmarks/form-size/README.md). The decisions stay here.
 
@@ -15,13 +16,13 @@ use rsos_rules::notice::{self, Wait};
 use rsos_rules::{Field, OutOfScope, Request};
 use wasm_bindgen::prelude::*;
 
-use crate::browser::{after, clock_in, get, get_str, new_idempotency_key, post_json};
+use crate::browser::{after, clock_in, fetch_json, get, get_str, new_idempotency_key};
 use crate::request_js;
 use crate::state::{Action, Options, Receipt, ShownError};
 
 /// Attempts in all, the first included.
 pub const MAX_ATTEMPTS: u32 = 5;
-const TIMEOUT_MS: u32 = 20_000;
+pub const TIMEOUT_MS: u32 = 20_000;
 /// The longest wait the form takes on its own: the edge passes the mail API's own wait on
 /// up to 120 s (Graph throttling). A longer one (a rate limit's hour) is the agent's to take,
 /// so the form stops and says when to try again. With 5 attempts the form gives up within
@@ -43,11 +44,38 @@ pub fn send(
     dispatch: impl Fn(Action) + 'static,
 ) {
     Rc::new(Delivery {
-        endpoint: options.endpoint.clone(),
-        embed_token: options.embed_token.clone(),
+        url: options.endpoint.clone(),
+        bearer: options.embed_token.clone(),
         trap: trap.to_string(),
         key: key.to_string(),
         body: request_js::to_json(request),
+        read: answer,
+        not_sent: notice::not_sent,
+        dispatch: Box::new(dispatch),
+    })
+    .attempt(1);
+}
+
+/// Posts the agent's details to `url` (`…/requests/{tracking_id}/details`) with the details
+/// link as Bearer, retrying as [`send`] does; `read` turns the details' own answers (202)
+/// into actions and leaves the rest to the shared [`answer`].
+#[cfg(feature = "details")]
+pub fn send_details(
+    url: String,
+    link: &str,
+    key: &str,
+    request: &Request,
+    read: fn(&str, &JsValue) -> Answer,
+    dispatch: impl Fn(Action) + 'static,
+) {
+    Rc::new(Delivery {
+        url,
+        bearer: link.to_string(),
+        trap: String::new(),
+        key: key.to_string(),
+        body: request_js::to_json(request),
+        read,
+        not_sent: notice::details_not_sent,
         dispatch: Box::new(dispatch),
     })
     .attempt(1);
@@ -55,11 +83,15 @@ pub fn send(
 
 /// One draft on its way: what every attempt sends, and where progress goes.
 struct Delivery {
-    endpoint: String,
-    embed_token: String,
+    url: String,
+    bearer: String,
     trap: String,
     key: String,
     body: String,
+    /// What an answer means.
+    read: fn(&str, &JsValue) -> Answer,
+    /// What the agent is told when the form stops trying.
+    not_sent: fn(Option<u32>) -> String,
     dispatch: Box<dyn Fn(Action)>,
 }
 
@@ -68,32 +100,35 @@ impl Delivery {
         (self.dispatch)(Action::Sending { attempt });
         let this = Rc::clone(&self);
         let answered = Closure::once_into_js(move |reply: JsValue| this.answered(attempt, &reply));
-        post_json(
-            &self.endpoint,
+        fetch_json(
+            &self.url,
             &self.key,
-            &self.embed_token,
+            &self.bearer,
             &self.trap,
-            &self.body,
+            Some(self.body.clone()),
             TIMEOUT_MS,
             &answered,
         );
     }
 
     fn answered(self: Rc<Self>, attempt: u32, reply: &JsValue) {
-        let (retry_after, pause) = match answer(&self.key, reply) {
+        let (retry_after, pause) = match (self.read)(&self.key, reply) {
             Answer::Final(action) => return (self.dispatch)(action),
             Answer::TryAgain { retry_after, pause } => (retry_after, pause),
         };
         let next = attempt + 1;
         let seconds = delay_seconds(next, retry_after);
         if attempt >= MAX_ATTEMPTS || seconds > MAX_WAIT_SECONDS {
+            let longer = Some(seconds).filter(|s| *s > MAX_WAIT_SECONDS);
             return (self.dispatch)(match pause {
                 Pause::Forwarded(tracking_id) => Action::ConfirmationDelayed {
                     key: self.key.clone(),
                     tracking_id,
+                    forwarded: true,
+                    finishing: false,
                 },
                 _ => Action::Failed {
-                    message: notice::not_sent(Some(seconds).filter(|s| *s > MAX_WAIT_SECONDS)),
+                    message: (self.not_sent)(longer),
                 },
             });
         }
@@ -114,7 +149,7 @@ impl Delivery {
     }
 }
 
-enum Answer {
+pub enum Answer {
     Final(Action),
     TryAgain {
         retry_after: Option<u32>,
@@ -123,7 +158,7 @@ enum Answer {
 }
 
 /// Why the form waits: [`notice::Wait`], owning the tracking ID.
-enum Pause {
+pub enum Pause {
     NoAnswer,
     Busy,
     Unavailable,
@@ -142,9 +177,9 @@ impl Pause {
     }
 }
 
-/// What one reply of `postJson` means: `null` when no answer came (network cut, DNS, CORS,
+/// What one reply of `fetchJson` means: `null` when no answer came (network cut, DNS, CORS,
 /// timeout), else `{status, retryAfter, body}`.
-fn answer(key: &str, reply: &JsValue) -> Answer {
+pub fn answer(key: &str, reply: &JsValue) -> Answer {
     let no_answer = Answer::TryAgain {
         retry_after: None,
         pause: Pause::NoAnswer,
@@ -169,6 +204,7 @@ fn answer(key: &str, reply: &JsValue) -> Answer {
                 respond_by: text("respond_by"),
                 next_follow_up: text("next_follow_up"),
                 urgent: get(&json, "urgent").as_bool() == Some(true),
+                status_url: get_str(&json, "status_url"),
             },
             fresh_key: new_idempotency_key(),
         }),
@@ -207,16 +243,33 @@ fn answer(key: &str, reply: &JsValue) -> Answer {
         400 if get(&json, "trap").as_bool() == Some(true) => Answer::Final(Action::TrapFilled {
             message: get_str(&json, "error").unwrap_or_else(|| notice::trap_filled().into()),
         }),
-        503 => Answer::TryAgain {
-            retry_after,
-            // Only the confirmation is missing: said so while waiting and after.
-            pause: match get_str(&json, "tracking_id") {
-                Some(tracking_id) if get(&json, "forwarded").as_bool() == Some(true) => {
-                    Pause::Forwarded(tracking_id)
+        503 => {
+            let tracking_id = get_str(&json, "tracking_id");
+            let forwarded = get(&json, "forwarded").as_bool() == Some(true);
+            match tracking_id {
+                // The deployment's sweep finishes the delivery: nothing for the agent to wait
+                // for (`notice::recorded_finishing`, `notice::mail_unavailable_finishing`).
+                Some(tracking_id)
+                    if get(&json, "finishes_automatically").as_bool() == Some(true) =>
+                {
+                    Answer::Final(Action::ConfirmationDelayed {
+                        key: key.to_string(),
+                        tracking_id,
+                        forwarded,
+                        finishing: true,
+                    })
                 }
-                _ => Pause::Unavailable,
-            },
-        },
+                // Only the confirmation is missing: said so while waiting and after.
+                Some(tracking_id) if forwarded => Answer::TryAgain {
+                    retry_after,
+                    pause: Pause::Forwarded(tracking_id),
+                },
+                _ => Answer::TryAgain {
+                    retry_after,
+                    pause: Pause::Unavailable,
+                },
+            }
+        }
         // A 429, or the same key still being worked by an earlier attempt (it comes with
         // Retry-After; a 409 without one is a key used for another request, which waiting
         // cannot fix).
@@ -306,6 +359,46 @@ mod tests {
                 retry_after: None,
                 pause: Pause::NoAnswer
             }
+        ));
+    }
+
+    #[wasm_bindgen_test]
+    fn a_503_the_sweep_finishes_ends_the_attempts_with_that_truth_at_once() {
+        for forwarded in [false, true] {
+            let finishing = reply(
+                503,
+                10,
+                &[
+                    ("tracking_id", "RSOS-1".into()),
+                    ("forwarded", forwarded.into()),
+                    ("finishes_automatically", true.into()),
+                ],
+            );
+            assert!(matches!(
+                answer("k", &finishing),
+                Answer::Final(Action::ConfirmationDelayed { key, tracking_id, forwarded: f, finishing: true })
+                    if key == "k" && tracking_id == "RSOS-1" && f == forwarded
+            ));
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn a_202_keeps_the_status_page_link() {
+        let forwarded = reply(
+            202,
+            -1,
+            &[
+                ("tracking_id", "RSOS-1".into()),
+                (
+                    "status_url",
+                    "https://intake.example/api/status/l1.x.y".into(),
+                ),
+            ],
+        );
+        assert!(matches!(
+            answer("k", &forwarded),
+            Answer::Final(Action::Forwarded { receipt, .. })
+                if receipt.status_url.as_deref() == Some("https://intake.example/api/status/l1.x.y")
         ));
     }
 }

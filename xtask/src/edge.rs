@@ -88,13 +88,20 @@ pub fn free_port() -> Result<u16> {
 }
 
 /// The edge host serving the built component, `dist/` and the local mailbox on a free port
-/// of 127.0.0.1, for the end-to-end tests; stopped when dropped.
+/// of 127.0.0.1, for the end-to-end tests; stopped when dropped. It signs links (status
+/// pages, the team's actions, the agent's details form at `<url>/?details=`, the insights
+/// page) with [`LocalHost::LINK_SECRET`] and answers `GET /api/insights` to
+/// [`LocalHost::INSIGHTS_TOKEN`]; the tests get both (`RSOS_E2E_LINK_SECRET`,
+/// `RSOS_E2E_INSIGHTS_TOKEN`) to sign an insights link and read the counts.
 pub struct LocalHost {
     pub url: String,
     child: Child,
 }
 
 impl LocalHost {
+    pub const LINK_SECRET: &'static str = "e2e link secret, local only";
+    pub const INSIGHTS_TOKEN: &'static str = "e2e-insights-token";
+
     pub fn start(dist: &Path, extra_origins: &[&str]) -> Result<LocalHost> {
         let wasm = build()?;
         // Built as the host's tests build it (same features, dev-dependencies unified), so
@@ -115,9 +122,14 @@ impl LocalHost {
             .arg("--static")
             .arg(dist)
             .args(["--var", &format!("allowed_origins={}", origins.join(","))])
-            // The suite sends dozens of requests as one agent from one address in a minute.
+            // The suite sends dozens of requests and form events as one agent from one
+            // address in a minute.
             .args(["--var", "rate_limit_per_address_per_minute=0"])
             .args(["--var", "rate_limit_per_san_per_hour=0"])
+            .args(["--var", "rate_limit_events_per_minute=0"])
+            .args(["--var", &format!("public_url={url}")])
+            .args(["--var", &format!("link_secret={}", Self::LINK_SECRET)])
+            .args(["--var", &format!("insights_token={}", Self::INSIGHTS_TOKEN)])
             .spawn()
             .map_err(|e| anyhow::anyhow!("cannot start {}: {e}", binary.display()))?;
         let mut host = LocalHost { url, child };

@@ -1,8 +1,10 @@
 //! Building and testing the WASM form (`web/`, package `rsos-form`).
 //!
-//! `build` makes `dist/`: the demo portal (`index.html`, `portal.css`), the one script a
-//! portal includes (`rsos-form.js`: the loader, the wasm-bindgen glue and `js/element.js`
-//! bundled and minified by esbuild) and the WASM after `wasm-opt -Oz`. One script instead of
+//! `build` makes `dist/`: the demo portal (`index.html`, `portal.css`, `portal.js`), and twice
+//! the one script a portal includes with its WASM after `wasm-opt -Oz` — `rsos-form.js` for
+//! the request form and `rsos-form-details.js` (cargo feature `details`) for the details form
+//! of a tracked request, each the loader, the wasm-bindgen glue and `js/element.js` bundled
+//! and minified by esbuild. Two builds so that neither page downloads the other's code. One script instead of
 //! three chained imports saves two round trips before the WASM is asked for, and minifying
 //! the glue ~3 KB gzip. No trunk or wasm-pack: cargo, `wasm-bindgen` (the exact version in
 //! Cargo.lock), binaryen's `wasm-opt` and esbuild (both from npm; Debian's binaryen is too
@@ -71,6 +73,38 @@ const WASM_FEATURES: &[&str] = &[
 /// older `panic_immediate_abort` std feature now stops the build.
 const IMMEDIATE_ABORT_RUSTFLAGS: &str = "-Zunstable-options -Cpanic=immediate-abort";
 
+/// One of the two builds of the form: the request form every portal page embeds, and the
+/// details form a portal's details page embeds (cargo feature `details`). Two builds so that
+/// neither page downloads the other's code; each stays within the size budget.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Bundle {
+    /// The cargo feature that makes it, if any.
+    pub feature: Option<&'static str>,
+    /// wasm-bindgen's `--out-name`: the glue `<name>.js`, the WASM `<name>_bg.wasm`.
+    pub name: &'static str,
+    /// The one script a portal includes.
+    pub script: &'static str,
+}
+
+pub const REQUEST_FORM: Bundle = Bundle {
+    feature: None,
+    name: "rsos_form",
+    script: "rsos-form.js",
+};
+
+pub const DETAILS_FORM: Bundle = Bundle {
+    feature: Some("details"),
+    name: "rsos_form_details",
+    script: "rsos-form-details.js",
+};
+
+impl Bundle {
+    /// The files a portal downloads for it.
+    pub fn files(self) -> [String; 2] {
+        [self.script.to_string(), format!("{}_bg.wasm", self.name)]
+    }
+}
+
 pub fn build(toolchain: Toolchain) -> Result<PathBuf> {
     let started = Instant::now();
     let root = root();
@@ -85,87 +119,113 @@ pub fn build(toolchain: Toolchain) -> Result<PathBuf> {
         .arg(root.join("web/static/form.css"))
         .args(["--minify", "--log-level=warning"])
         .arg(format!("--outfile={}", css.display())))?;
-    let mut compile = cargo_command();
-    compile.env("RSOS_FORM_CSS", &css).args([
-        "build",
-        "--profile",
-        "form",
-        "--target",
-        WASM_TARGET,
-        "-p",
-        "rsos-form",
-    ]);
     if toolchain == Toolchain::BuildStd {
         need_rust_src()?;
-        compile
-            .arg("-Zbuild-std=std,panic_abort")
-            .env("RUSTC_BOOTSTRAP", "1")
-            .env("RUSTFLAGS", IMMEDIATE_ABORT_RUSTFLAGS);
     }
-    run(&mut compile)?;
-    let compiled = target.join(WASM_TARGET).join("form").join("rsos_form.wasm");
-
-    let staging = target.join("form-bindgen");
-    recreate(&staging)?;
-    run(Command::new(&bindgen)
-        .args([
-            "--target",
-            "web",
-            "--no-typescript",
-            "--out-name",
-            "rsos_form",
-            "--out-dir",
-        ])
-        .arg(&staging)
-        .arg(&compiled))?;
-
     let dist = root.join("dist");
     recreate(&dist)?;
-    let optimised = staging.join("optimised.wasm");
-    run(Command::new(&wasm_opt)
-        .args([
-            "-Oz",
-            // Repeats -Oz until the module stops shrinking: ~0.3 KB gzip.
-            "--converge",
-            // Custom sections no browser reads.
-            "--strip-target-features",
-            "--strip-producers",
-        ])
-        .args(WASM_FEATURES)
-        .arg(staging.join("rsos_form_bg.wasm"))
-        .arg("-o")
-        .arg(&optimised))?;
-    minify_names(
-        &wasm_opt,
-        &optimised,
-        &dist.join("rsos_form_bg.wasm"),
-        &staging.join("rsos_form.js"),
-    )?;
-    // The loader imports the glue as `./rsos_form.js`, which imports its snippets: bundled
-    // from where wasm-bindgen put them.
-    copy(
-        &root.join("web/static/rsos-form.js"),
-        &staging.join("rsos-form.js"),
-    )?;
-    run(Command::new(&esbuild)
-        .arg(staging.join("rsos-form.js"))
-        .args([
-            "--bundle",
-            "--minify",
-            "--format=esm",
-            // What custom elements with adopted stylesheets already require.
-            "--target=es2022",
-            "--legal-comments=none",
-            "--log-level=warning",
-        ])
-        .arg(format!("--outfile={}", dist.join("rsos-form.js").display())))?;
-    copy(
-        &root.join("web/static/portal.css"),
-        &dist.join("portal.css"),
-    )?;
+    let mut compiled_sizes = Vec::new();
+    for bundle in [REQUEST_FORM, DETAILS_FORM] {
+        let mut compile = cargo_command();
+        compile.env("RSOS_FORM_CSS", &css).args([
+            "build",
+            "--profile",
+            "form",
+            "--target",
+            WASM_TARGET,
+            "-p",
+            "rsos-form",
+        ]);
+        if let Some(feature) = bundle.feature {
+            compile.args(["--features", feature]);
+        }
+        if toolchain == Toolchain::BuildStd {
+            compile
+                .arg("-Zbuild-std=std,panic_abort")
+                .env("RUSTC_BOOTSTRAP", "1")
+                .env("RUSTFLAGS", IMMEDIATE_ABORT_RUSTFLAGS);
+        }
+        run(&mut compile)?;
+        // Both builds write this file: each is taken on at once.
+        let compiled = target.join(WASM_TARGET).join("form").join("rsos_form.wasm");
+
+        let staging = target.join(format!("form-bindgen/{}", bundle.name));
+        recreate(&staging)?;
+        run(Command::new(&bindgen)
+            .args([
+                "--target",
+                "web",
+                "--no-typescript",
+                "--out-name",
+                bundle.name,
+                "--out-dir",
+            ])
+            .arg(&staging)
+            .arg(&compiled))?;
+        let bound = staging.join(format!("{}_bg.wasm", bundle.name));
+        let optimised = staging.join("optimised.wasm");
+        run(Command::new(&wasm_opt)
+            .args([
+                "-Oz",
+                // Repeats -Oz until the module stops shrinking: ~0.3 KB gzip.
+                "--converge",
+                // Custom sections no browser reads.
+                "--strip-target-features",
+                "--strip-producers",
+            ])
+            .args(WASM_FEATURES)
+            .arg(&bound)
+            .arg("-o")
+            .arg(&optimised))?;
+        let shipped = dist.join(format!("{}_bg.wasm", bundle.name));
+        minify_names(
+            &wasm_opt,
+            &optimised,
+            &shipped,
+            &staging.join(format!("{}.js", bundle.name)),
+            bundle.name,
+        )?;
+        // The loader imports the glue as `./rsos_form.js` and asks for `./rsos_form_bg.wasm`,
+        // the request form's names; the glue imports its snippets: bundled from where
+        // wasm-bindgen put them.
+        let loader = fs::read_to_string(root.join("web/static/rsos-form.js"))?;
+        if !loader.contains("'./rsos_form.js'") || !loader.contains("'./rsos_form_bg.wasm'") {
+            bail!("web/static/rsos-form.js no longer names ./rsos_form.js and ./rsos_form_bg.wasm");
+        }
+        let loader = loader
+            .replace("'./rsos_form.js'", &format!("'./{}.js'", bundle.name))
+            .replace(
+                "'./rsos_form_bg.wasm'",
+                &format!("'./{}_bg.wasm'", bundle.name),
+            );
+        fs::write(staging.join("loader.js"), loader)?;
+        run(Command::new(&esbuild)
+            .arg(staging.join("loader.js"))
+            .args([
+                "--bundle",
+                "--minify",
+                "--format=esm",
+                // What custom elements with adopted stylesheets already require.
+                "--target=es2022",
+                "--legal-comments=none",
+                "--log-level=warning",
+            ])
+            .arg(format!("--outfile={}", dist.join(bundle.script).display())))?;
+        let size = |p: &Path| fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+        compiled_sizes.push((bundle, size(&compiled), size(&bound), size(&shipped)));
+    }
+    for file in ["portal.css", "portal.js"] {
+        copy(&root.join("web/static").join(file), &dist.join(file))?;
+    }
     copy(&root.join("index.html"), &dist.join("index.html"))?;
 
-    report_sizes(&dist, &compiled, &staging.join("rsos_form_bg.wasm"))?;
+    for (bundle, compiled, bound, shipped) in compiled_sizes {
+        report_sizes(&dist, bundle)?;
+        println!(
+            "form: {} wasm {compiled} bytes from cargo, {bound} after wasm-bindgen, {shipped} after wasm-opt -Oz",
+            bundle.script
+        );
+    }
     println!(
         "form: built {} ({toolchain:?}) in {:.1} s",
         dist.display(),
@@ -178,19 +238,23 @@ pub fn test() -> Result<()> {
     let root = root();
     let runner = wasm_bindgen_tool("wasm-bindgen-test-runner")?;
     let chromedriver = chromedriver()?;
-    // wasm-bindgen-test: the form's unit tests and the shared vectors, in headless Chromium.
-    run(cargo_command()
-        .args(["test", "--target", WASM_TARGET, "-p", "rsos-form"])
-        .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", &runner)
-        .env("CHROMEDRIVER", &chromedriver)
-        .env(
-            "WASM_BINDGEN_TEST_WEBDRIVER_JSON",
-            root.join("web/webdriver.json"),
-        )
-        .env(
-            "WASM_BINDGEN_TEST_TIMEOUT",
-            std::env::var("WASM_BINDGEN_TEST_TIMEOUT").unwrap_or_else(|_| "180".into()),
-        ))?;
+    // wasm-bindgen-test: the form's unit tests and the shared vectors, in headless Chromium;
+    // then the details build's own (its state), which the request build does not compile.
+    for features in [&[][..], &["--features", "details", "--lib"][..]] {
+        run(cargo_command()
+            .args(["test", "--target", WASM_TARGET, "-p", "rsos-form"])
+            .args(features)
+            .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", &runner)
+            .env("CHROMEDRIVER", &chromedriver)
+            .env(
+                "WASM_BINDGEN_TEST_WEBDRIVER_JSON",
+                root.join("web/webdriver.json"),
+            )
+            .env(
+                "WASM_BINDGEN_TEST_TIMEOUT",
+                std::env::var("WASM_BINDGEN_TEST_TIMEOUT").unwrap_or_else(|_| "180".into()),
+            ))?;
+    }
 
     let dist = build(Toolchain::BuildStd)?;
     if std::env::var_os("RSOS_E2E_BASE_URL").is_some() {
@@ -205,6 +269,14 @@ pub fn test() -> Result<()> {
         &[
             ("RSOS_E2E_BASE_URL", host.url.clone()),
             ("RSOS_E2E_PORTAL_PORT", portal_port.to_string()),
+            (
+                "RSOS_E2E_LINK_SECRET",
+                crate::edge::LocalHost::LINK_SECRET.to_string(),
+            ),
+            (
+                "RSOS_E2E_INSIGHTS_TOKEN",
+                crate::edge::LocalHost::INSIGHTS_TOKEN.to_string(),
+            ),
         ],
     )
 }
@@ -327,55 +399,27 @@ fn copy(from: &Path, to: &Path) -> Result<()> {
         .with_context(|| format!("cannot copy {} to {}", from.display(), to.display()))
 }
 
-/// Raw, gzip and brotli bytes of everything a portal downloads for the form.
-fn report_sizes(dist: &Path, compiled: &Path, bound: &Path) -> Result<()> {
-    let mut files = Vec::new();
-    collect(dist, &mut files)?;
-    files.retain(|p| {
-        let name = p.to_string_lossy();
-        (name.ends_with(".js") || name.ends_with(".wasm")) && !name.ends_with("portal.css")
-    });
-    files.sort();
-    println!("form: what a portal downloads (bytes)");
+/// Raw, gzip and brotli bytes of what a portal page downloads for one bundle.
+fn report_sizes(dist: &Path, bundle: Bundle) -> Result<()> {
+    println!(
+        "form: what a portal downloads for {} (bytes)",
+        bundle.script
+    );
     println!(
         "  {:<48} {:>9} {:>9} {:>9}",
         "file", "raw", "gzip -9", "brotli 11"
     );
     let mut total = (0, 0, 0);
-    for file in &files {
-        let bytes = fs::read(file)?;
+    for name in bundle.files() {
+        let bytes = fs::read(dist.join(&name))?;
         let (raw, gz, br) = (bytes.len(), gzip(&bytes)?, brotli(&bytes)?);
         total = (total.0 + raw, total.1 + gz, total.2 + br);
-        let name = file
-            .strip_prefix(dist)
-            .unwrap_or(file)
-            .display()
-            .to_string();
         println!("  {name:<48} {raw:>9} {gz:>9} {br:>9}");
     }
     println!(
         "  {:<48} {:>9} {:>9} {:>9}",
         "total", total.0, total.1, total.2
     );
-    let size = |p: &Path| fs::metadata(p).map(|m| m.len()).unwrap_or(0);
-    println!(
-        "form: wasm {} bytes from cargo, {} after wasm-bindgen, {} after wasm-opt -Oz",
-        size(compiled),
-        size(bound),
-        size(&dist.join("rsos_form_bg.wasm"))
-    );
-    Ok(())
-}
-
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    for entry in fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            collect(&path, out)?;
-        } else {
-            out.push(path);
-        }
-    }
     Ok(())
 }
 
@@ -407,7 +451,13 @@ const MINIFIED_MODULE: &str = "a";
 /// this applies it to the glue, refusing (so the build fails) when the glue does not have the
 /// shape it expects: every import once as a key of the import object, every export used as
 /// `wasm.<name>`.
-fn minify_names(wasm_opt: &Path, input: &Path, output: &Path, glue: &Path) -> Result<()> {
+fn minify_names(
+    wasm_opt: &Path,
+    input: &Path,
+    output: &Path,
+    glue: &Path,
+    name: &str,
+) -> Result<()> {
     let mut command = Command::new(wasm_opt);
     command
         .arg("--minify-imports-and-exports-and-modules")
@@ -428,7 +478,7 @@ fn minify_names(wasm_opt: &Path, input: &Path, output: &Path, glue: &Path) -> Re
         .context("wasm-opt printed no import/export mapping")?;
     let text =
         fs::read_to_string(glue).with_context(|| format!("cannot read {}", glue.display()))?;
-    let renamed = mapping.apply(&text)?;
+    let renamed = mapping.apply(&text, &format!("./{name}_bg.js"))?;
     let minified = fs::read(output)?;
     for (module, _, _) in &mapping.imports {
         if minified
@@ -452,7 +502,9 @@ struct NameMapping {
 }
 
 impl NameMapping {
-    fn apply(&self, glue: &str) -> Result<String> {
+    /// `main_module`: the module wasm-bindgen names the glue's own imports after
+    /// (`./<out-name>_bg.js`).
+    fn apply(&self, glue: &str, main_module: &str) -> Result<String> {
         // The import object the glue returns has one entry per module, `"<module>": <var>,`.
         let module_var = |module: &str| -> Result<String> {
             let key = format!("\"{module}\": ");
@@ -465,7 +517,6 @@ impl NameMapping {
                 .collect();
             Ok(var)
         };
-        let main_module = "./rsos_form_bg.js";
         let main_var = module_var(main_module)?;
         let mut keys = std::collections::HashMap::new();
         let mut snippets = Vec::new();

@@ -18,7 +18,7 @@ use serde::Serialize;
 use crate::codes::{ErrorCode, Outcome, WarningCode};
 use crate::field::Field;
 use crate::ruleset::Ruleset;
-use crate::verdict::Assessment;
+use crate::verdict::{Assessment, Verdict};
 
 /// One thing counted.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -293,6 +293,16 @@ pub enum FormEventKind {
     Split,
 }
 
+impl FormEventKind {
+    /// The wire name (`guidance_shown`, `split`), as serde writes it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            FormEventKind::GuidanceShown => "guidance_shown",
+            FormEventKind::Split => "split",
+        }
+    }
+}
+
 /// A form event (`POST /api/events`, issue 12): what happened in the form that never reaches
 /// the edge as a request. Codes and the agent's SAN only: no member data, no free text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -324,10 +334,82 @@ pub enum EventRefusal {
 }
 
 impl FormEvent {
-    /// The event's JSON body, as the form sends it.
-    #[cfg(feature = "json")]
+    /// The event's JSON body, as the form sends it: `{"kind":…,"category":…,"agent_san":…,
+    /// "ruleset":…}` in that order, without `category` for `split`, strings escaped as JSON
+    /// requires. Written by hand rather than by serde_json, so the browser form need not carry
+    /// serde_json for one small object; [`FormEvent::from_json`] reads it back to the same
+    /// event (tested).
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+        let mut json = String::from("{");
+        let mut member = |name: &str, value: &str| {
+            if json.len() > 1 {
+                json.push(',');
+            }
+            json.push('"');
+            json.push_str(name);
+            json.push_str("\":\"");
+            for c in value.chars() {
+                match c {
+                    '"' => json.push_str("\\\""),
+                    '\\' => json.push_str("\\\\"),
+                    c if u32::from(c) < 0x20 => {
+                        let _ = write!(json, "\\u{:04x}", u32::from(c));
+                    }
+                    c => json.push(c),
+                }
+            }
+            json.push('"');
+        };
+        member("kind", self.kind.as_str());
+        if let Some(category) = &self.category {
+            member("category", category);
+        }
+        member("agent_san", &self.agent_san);
+        member("ruleset", &self.ruleset);
+        json.push('}');
+        json
+    }
+
+    /// The `guidance_shown` event of a form whose `verdict` shows out-of-scope guidance instead
+    /// of the send button, for the agent SAN typed in the form. `None` when the verdict is not
+    /// out of scope, or while the SAN breaks its rule (SPEC §1: the verdict has an `agent_san`
+    /// error): events count per agent, and the edge would refuse it.
+    pub fn guidance_shown(verdict: &Verdict, agent_san: &str) -> Option<FormEvent> {
+        let scope = verdict.out_of_scope.as_ref()?;
+        FormEvent::for_agent(verdict, agent_san, FormEventKind::GuidanceShown).map(|event| {
+            FormEvent {
+                category: Some(scope.category.clone()),
+                ..event
+            }
+        })
+    }
+
+    /// The `split` event of a form whose agent split the draft judged by `verdict` in two.
+    /// `None` while the SAN breaks its rule, as for [`FormEvent::guidance_shown`].
+    pub fn split(verdict: &Verdict, agent_san: &str) -> Option<FormEvent> {
+        FormEvent::for_agent(verdict, agent_san, FormEventKind::Split)
+    }
+
+    fn for_agent(verdict: &Verdict, agent_san: &str, kind: FormEventKind) -> Option<FormEvent> {
+        verdict
+            .error_for(Field::AgentSan)
+            .is_none()
+            .then(|| FormEvent {
+                kind,
+                category: None,
+                agent_san: agent_san.to_owned(),
+                ruleset: verdict.ruleset.clone(),
+            })
+    }
+
+    /// The Idempotency-Key a form sends the event with: `<draft_key>:<kind>[:<category>]`, so
+    /// the same draft showing the same guidance counts once however often the form renders it
+    /// (for `split`, pass the key of the draft the split created: each split counts once).
+    pub fn idempotency_key(&self, draft_key: &str) -> String {
+        match &self.category {
+            Some(category) => format!("{draft_key}:{}:{category}", self.kind.as_str()),
+            None => format!("{draft_key}:{}", self.kind.as_str()),
+        }
     }
 
     /// Reads an event from a JSON body: an object of exactly these fields.

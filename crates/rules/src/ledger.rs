@@ -615,60 +615,91 @@ pub struct CheckedDetails {
     pub details: String,
 }
 
+/// The fields of the agent's details form, in SPEC §1 order: the member's names (the
+/// subject line of the mailbox's thread is rebuilt from them), every field the team asked for
+/// (`asked`, as [`Needed`] lists them), and last [`Field::Summary`], which holds the details
+/// text. Every one is required (a reference number is there only when it was asked for).
+/// [`check_reply`] checks exactly these.
+pub fn details_fields(asked: &[Field]) -> Vec<Field> {
+    let mut fields = vec![Field::MemberFirstName, Field::MemberLastName];
+    fields.extend(asked.iter().copied().filter(|f| *f != Field::Summary));
+    crate::small::sort_by_key(&mut fields, |f| *f);
+    fields.dedup();
+    fields.push(Field::Summary);
+    fields
+}
+
+/// Checks the agent's details for a request whose team asked for `asked`: each field of
+/// [`details_fields`] with the field rules of SPEC §1, the details text as a summary. The
+/// normalised single-line values in SPEC §1 order (the text is not among them), or every
+/// error, one per field, in that order. Pure: the form checks as the agent types with it and
+/// the edge judges the POST with it ([`Entry::check_details`]), so both say the same.
+///
+/// # Errors
+/// The [`FieldError`]s: `required` with "Enter the … again: the team asked for it.", else
+/// the field's own rule's code and message.
+pub fn check_reply(
+    asked: &[Field],
+    reply: &DetailsReply,
+    ruleset: &Ruleset,
+) -> Result<Vec<(Field, String)>, Vec<FieldError>> {
+    let value = |field: Field| {
+        reply
+            .fields
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map_or("", |(_, v)| v.as_str())
+    };
+    let mut errors = Vec::new();
+    let mut fields = Vec::new();
+    for field in details_fields(asked) {
+        let raw = if field == Field::Summary {
+            reply.details.as_str()
+        } else {
+            value(field)
+        };
+        let normalised = crate::text::normalise(field, raw);
+        if normalised.is_empty() {
+            errors.push(FieldError {
+                field,
+                code: crate::codes::ErrorCode::Required,
+                message: format!("Enter the {} again: the team asked for it.", field.label()),
+            });
+            continue;
+        }
+        if let Some((code, message)) = check_field(field, raw, &normalised, ruleset) {
+            errors.push(FieldError {
+                field,
+                code,
+                message,
+            });
+            continue;
+        }
+        if field != Field::Summary {
+            fields.push((field, normalised));
+        }
+    }
+    if errors.is_empty() {
+        Ok(fields)
+    } else {
+        Err(errors)
+    }
+}
+
 impl Entry {
-    /// Checks the agent's details with the field rules of SPEC §1: the member's names, every
-    /// field that was asked for, and the text (as a summary). Errors come in field order.
+    /// Checks the agent's details with [`check_reply`] against what the team asked for, and
+    /// rebuilds the subject line of the original forward (SPEC §2) from the member's names
+    /// and the entry's plan.
+    ///
+    /// # Errors
+    /// [`check_reply`]'s field errors.
     pub fn check_details(
         &self,
         reply: &DetailsReply,
         ruleset: &Ruleset,
     ) -> Result<CheckedDetails, Vec<FieldError>> {
         let asked: &[Field] = self.asked.as_ref().map_or(&[], |a| &a.fields);
-        let mut wanted = vec![Field::MemberFirstName, Field::MemberLastName];
-        wanted.extend(asked.iter().copied().filter(|f| *f != Field::Summary));
-        crate::small::sort_by_key(&mut wanted, |f| *f);
-        wanted.dedup();
-        let value = |field: Field| {
-            reply
-                .fields
-                .iter()
-                .find(|(f, _)| *f == field)
-                .map_or("", |(_, v)| v.as_str())
-        };
-        let mut errors = Vec::new();
-        let mut fields = Vec::new();
-        for field in wanted.iter().copied().chain([Field::Summary]) {
-            let raw = if field == Field::Summary {
-                reply.details.as_str()
-            } else {
-                value(field)
-            };
-            let normalised = crate::text::normalise(field, raw);
-            // The original's optional reference may stay empty; everything asked is needed.
-            let required = field != Field::ReferenceNumber || asked.contains(&field);
-            if required && normalised.is_empty() {
-                errors.push(FieldError {
-                    field,
-                    code: crate::codes::ErrorCode::Required,
-                    message: format!("Enter the {} again: the team asked for it.", field.label()),
-                });
-                continue;
-            }
-            if let Some((code, message)) = check_field(field, raw, &normalised, ruleset) {
-                errors.push(FieldError {
-                    field,
-                    code,
-                    message,
-                });
-                continue;
-            }
-            if field != Field::Summary {
-                fields.push((field, normalised));
-            }
-        }
-        if !errors.is_empty() {
-            return Err(errors);
-        }
+        let fields = check_reply(asked, reply, ruleset)?;
         let name = |field: Field| {
             fields
                 .iter()

@@ -32,6 +32,40 @@ pub struct RulesetFile {
     pub insights: InsightsPolicy,
 }
 
+/// The parts of the file only the business clock, the emails and the insights read. Every
+/// ruleset keeps them with its service parts (`Ruleset::service`), taken out of its file
+/// ([`Deferred::take`]); the built-in ruleset's are written out apart by build.rs and made on
+/// first use, so the browser form, which reads none of them, carries none of their data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deferred {
+    pub holidays: Holidays,
+    pub acknowledgement: AcknowledgementEntry,
+    pub coaching: Vec<CoachingEntry>,
+}
+
+impl Deferred {
+    /// The parts, taken out of `file`: what it holds then is the same empty placeholder in
+    /// every ruleset, so files compare equal on the rest.
+    #[cfg_attr(not(feature = "toml"), allow(dead_code))] // build.rs and `from_toml` take them
+    pub fn take(file: &mut RulesetFile) -> Deferred {
+        let taken = Holidays {
+            observed: ObservedRule::None,
+            add: Vec::new(),
+            remove: Vec::new(),
+            rules: Vec::new(),
+        };
+        let ack = AcknowledgementEntry {
+            subject_prefix: String::new(),
+            text: NonEmpty(String::new()),
+        };
+        Deferred {
+            holidays: std::mem::replace(&mut file.holidays, taken),
+            acknowledgement: std::mem::replace(&mut file.acknowledgement, ack),
+            coaching: std::mem::take(&mut file.coaching),
+        }
+    }
+}
+
 /// `[insights]`: the weeks the page and the digest cover, how long counters are kept, and how
 /// long the digest's insights link works.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -57,7 +91,7 @@ impl Default for InsightsPolicy {
 
 /// A coaching topic for a reason insights count: `reason` is a counted metric's name or the
 /// start of it (`error.member_id` covers every Member ID error).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CoachingEntry {
     pub reason: NonEmpty,
@@ -119,7 +153,7 @@ pub struct Season {
     pub follow_up_business_days: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Holidays {
     pub observed: ObservedRule,
@@ -139,7 +173,7 @@ pub enum ObservedRule {
     None,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HolidayRule {
     pub name: NonEmpty,
@@ -216,7 +250,7 @@ pub struct Urgency {
     pub not_urgent: Vec<Phrase>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AcknowledgementEntry {
     pub subject_prefix: String,

@@ -25,6 +25,16 @@ pub fn mail_unavailable_finishing(forwarded: Option<&str>) -> String {
     }
 }
 
+/// What a form says when the edge answered 503 with `finishes_automatically: true` before the
+/// forward reached the mailbox: the request is recorded under `tracking_id` and the
+/// deployment's sweep delivers it without the form, so the agent neither waits nor sends it
+/// again. (After the forward, the form says [`mail_unavailable_finishing`] of the tracking ID.)
+pub fn recorded_finishing(tracking_id: &str) -> String {
+    format!(
+        "Your request is recorded (tracking ID {tracking_id}) and will reach the mailbox automatically within minutes, even if you close this page; the confirmation email follows. Do not send it again."
+    )
+}
+
 /// The 503 sentence when what was sent could not be recorded. `forwarded` as above.
 pub fn not_recorded(forwarded: Option<&str>) -> String {
     match forwarded {
@@ -83,6 +93,18 @@ pub fn not_sent(wait_s: Option<u32>) -> String {
     format!("The request could not be sent: the connection or the mail service is down. Your draft is kept; press Send request {when} to try again (nothing is sent twice).")
 }
 
+/// What the details form says when it stops trying and the team has not got the details:
+/// the connection or the mail service is down. `wait_s` as in [`not_sent`]. True whether or
+/// not the edge recorded them before the mail service failed: a retry with the same key
+/// reaches the team once either way.
+pub fn details_not_sent(wait_s: Option<u32>) -> String {
+    let when = match wait_s {
+        Some(seconds) => format!("in about {} min", seconds.div_ceil(60)),
+        None => "in a moment".to_owned(),
+    };
+    format!("Your details have not reached the team yet: the connection or the mail service is down. What you typed is kept; press Send details {when} to try again (the team gets them once).")
+}
+
 /// What a form says when it stops trying after the forward reached the mailbox (a 503 with
 /// `forwarded: true`): the request is with the mailbox team, only the confirmation email to
 /// the agent is missing, and a new request would be a second one. The form's button that
@@ -118,5 +140,16 @@ mod tests {
         assert!(not_sent(None).contains("in a moment"));
         assert!(not_sent(Some(3600)).contains("in about 60 min"));
         assert!(not_sent(Some(121)).contains("in about 3 min"));
+        assert!(details_not_sent(None).contains("press Send details in a moment"));
+        assert!(details_not_sent(Some(3600)).contains("in about 60 min"));
+    }
+
+    #[test]
+    fn a_request_the_sweep_finishes_is_recorded_never_not_sent_and_not_to_be_sent_again() {
+        let text = recorded_finishing("RSOS-1");
+        assert!(text.contains("recorded (tracking ID RSOS-1)"), "{text}");
+        assert!(text.contains("automatically"), "{text}");
+        assert!(text.contains("Do not send it again"), "{text}");
+        assert!(!text.contains("could not be sent"), "{text}");
     }
 }

@@ -12,7 +12,7 @@ impl Ruleset {
     /// Which days count: `Business days are Monday to Friday in America/New_York, except
     /// 11 holidays (New Year's Day, …); a holiday on a Saturday is observed …`.
     pub fn business_days_description(&self) -> String {
-        let holidays = &self.file.holidays;
+        let holidays = &self.service().deferred.holidays;
         let names: Vec<&str> = self.holiday_names().collect();
         let mut text = format!(
             "Business days are Monday to Friday in {}",

@@ -14,7 +14,7 @@ use thiserror::Error;
 
 use crate::field::Field;
 use crate::holidays::HolidayCalendar;
-use crate::model::RulesetFile;
+use crate::model::{Deferred, RulesetFile};
 use crate::words::WordMatcher;
 
 pub use crate::model::{InsightsPolicy, Limit};
@@ -134,6 +134,9 @@ pub(crate) struct Service {
     pub seasons: Vec<Season>,
     /// The seed's automatic response with the call-center numbers filled in.
     pub acknowledgement_text: String,
+    /// Holidays, the acknowledgement and `[[coaching]]`, taken out of the file (the built-in
+    /// file is written without them).
+    pub deferred: Deferred,
 }
 
 /// Every part, the lazily made ones included.
@@ -180,6 +183,17 @@ fn builtin_file() -> RulesetFile {
         text.to_owned()
     }
     include!(concat!(env!("OUT_DIR"), "/default_ruleset.rs"))
+}
+
+/// The built-in ruleset's holidays, acknowledgement and coaching topics, written out apart by
+/// build.rs so that only shells that compute deadlines, write emails or count insights link
+/// them.
+fn builtin_deferred() -> Deferred {
+    use crate::model;
+    fn s(text: &str) -> String {
+        text.to_owned()
+    }
+    include!(concat!(env!("OUT_DIR"), "/default_deferred.rs"))
 }
 
 impl Ruleset {
@@ -261,7 +275,8 @@ impl Ruleset {
     /// The coaching topic for a counted reason (a metric name, e.g. `error.member_id.required`):
     /// the `[[coaching]]` entry whose `reason` is the longest start of it.
     pub fn coaching_topic(&self, reason: &str) -> Option<&str> {
-        self.file
+        self.service()
+            .deferred
             .coaching
             .iter()
             .filter(|c| {
@@ -315,7 +330,7 @@ impl Ruleset {
 
     /// What the acknowledgement's subject starts with (`Received: `).
     pub fn acknowledgement_subject_prefix(&self) -> &str {
-        &self.file.acknowledgement.subject_prefix
+        &self.service().deferred.acknowledgement.subject_prefix
     }
 
     /// The plan with this code.
@@ -330,7 +345,12 @@ impl Ruleset {
 
     /// The names of the holiday rules, in the ruleset's order (`New Year's Day`, …).
     pub fn holiday_names(&self) -> impl Iterator<Item = &str> {
-        self.file.holidays.rules.iter().map(|r| r.name.0.as_str())
+        self.service()
+            .deferred
+            .holidays
+            .rules
+            .iter()
+            .map(|r| r.name.0.as_str())
     }
 
     /// The targets for a receipt on this local month and day (a peak season may change them).
@@ -354,7 +374,8 @@ impl Ruleset {
     /// built-in ruleset's are, and its tests check it whole).
     pub(crate) fn service(&self) -> &Service {
         self.service.get_or_init(|| {
-            let Ok(service) = compile::service(&self.file, &self.lines, None) else {
+            let Ok(service) = compile::service(&self.file, builtin_deferred(), &self.lines, None)
+            else {
                 panic!("the built-in ruleset is checked by its tests");
             };
             service

@@ -344,6 +344,61 @@ fn form_events_count_codes_only_and_refuse_anything_else() {
 }
 
 #[test]
+fn a_form_shows_guidance_as_one_event_per_draft_and_category_for_a_valid_san_only() {
+    let commission = Request {
+        topic: "commission".into(),
+        ..request()
+    };
+    let verdict = assess(&commission, ruleset()).verdict;
+    let shown = FormEvent::guidance_shown(&verdict, "A12345").unwrap();
+    assert_eq!(
+        shown,
+        event(FormEventKind::GuidanceShown, Some("commission"), "A12345")
+    );
+    assert_eq!(
+        shown.idempotency_key("draft-1"),
+        "draft-1:guidance_shown:commission"
+    );
+    assert!(shown.tally(Some("k"), monday(), ruleset()).is_ok());
+    // A request in scope shows no guidance.
+    let in_scope = assess(&request(), ruleset()).verdict;
+    assert_eq!(FormEvent::guidance_shown(&in_scope, "A12345"), None);
+    // While the SAN breaks its rule nothing is sent: the edge would refuse it.
+    for san in ["", "A12 345", "H1234-5678"] {
+        let typed = Request {
+            agent_san: san.into(),
+            ..commission.clone()
+        };
+        let verdict = assess(&typed, ruleset()).verdict;
+        assert_eq!(FormEvent::guidance_shown(&verdict, san), None, "{san:?}");
+        assert_eq!(FormEvent::split(&verdict, san), None, "{san:?}");
+    }
+}
+
+#[test]
+fn a_split_event_carries_codes_only_and_its_key_names_the_new_draft() {
+    let verdict = assess(&request(), ruleset()).verdict;
+    let split = FormEvent::split(&verdict, "A12345").unwrap();
+    assert_eq!(split, event(FormEventKind::Split, None, "A12345"));
+    assert_eq!(split.idempotency_key("draft-2"), "draft-2:split");
+}
+
+#[test]
+fn an_events_json_is_what_serde_writes_and_reads_back_as_the_same_event() {
+    for event in [
+        event(FormEventKind::GuidanceShown, Some("aor"), "A12345"),
+        event(FormEventKind::Split, None, "A12345"),
+    ] {
+        let serde = serde_json::to_string(&event).unwrap();
+        assert_eq!(event.to_json(), serde);
+    }
+    // What a SAN typed into a form may hold: quotes, backslashes, control characters, other
+    // scripts. The edge refuses such a SAN, but the body must still be JSON that says it.
+    let odd = event(FormEventKind::Split, None, "a\"b\\c\n\u{1}\t é");
+    assert_eq!(FormEvent::from_json(odd.to_json().as_bytes()), Ok(odd));
+}
+
+#[test]
 fn the_coaching_topics_go_out_on_the_first_business_day_of_a_week() {
     let at = |d: u32, m: u32| {
         New_York

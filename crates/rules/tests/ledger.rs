@@ -4,10 +4,11 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use chrono_tz::America::New_York;
 use rsos_rules::ledger::{
-    action_emails, Action, Applied, DetailsReply, Entry, Happened, Promise, State,
+    action_emails, check_reply, details_fields, Action, Applied, DetailsReply, Entry, Happened,
+    Promise, State,
 };
 use rsos_rules::Links;
-use rsos_rules::{assess, BusinessClock, EmailKind, Field, Request, Ruleset};
+use rsos_rules::{assess, BusinessClock, EmailKind, ErrorCode, Field, Request, Ruleset};
 
 fn ruleset() -> &'static Ruleset {
     Ruleset::builtin()
@@ -324,6 +325,101 @@ fn details_are_checked_with_the_field_rules_and_rebuild_the_subject_line() {
     };
     let checked = asked.check_details(&reply, ruleset()).unwrap();
     assert_eq!(checked.subject, "O'Brien, John Medicare");
+}
+
+#[test]
+fn the_details_form_has_the_names_what_was_asked_and_the_text_last() {
+    assert_eq!(
+        details_fields(&[]),
+        [
+            Field::MemberFirstName,
+            Field::MemberLastName,
+            Field::Summary
+        ]
+    );
+    assert_eq!(
+        details_fields(&[
+            Field::Summary,
+            Field::ReferenceNumber,
+            Field::MemberId,
+            Field::AgentName
+        ]),
+        [
+            Field::AgentName,
+            Field::MemberId,
+            Field::MemberFirstName,
+            Field::MemberLastName,
+            Field::ReferenceNumber,
+            Field::Summary,
+        ]
+    );
+    assert_eq!(
+        details_fields(&[Field::MemberFirstName]),
+        [
+            Field::MemberFirstName,
+            Field::MemberLastName,
+            Field::Summary
+        ],
+        "a name asked for is there once"
+    );
+}
+
+#[test]
+fn every_field_of_the_details_form_is_required_and_checked_with_its_own_rule() {
+    let empty = DetailsReply::default();
+    let errors = check_reply(&[Field::ReferenceNumber], &empty, ruleset()).unwrap_err();
+    let fields: Vec<(Field, ErrorCode)> = errors.iter().map(|e| (e.field, e.code)).collect();
+    assert_eq!(
+        fields,
+        [
+            (Field::MemberFirstName, ErrorCode::Required),
+            (Field::MemberLastName, ErrorCode::Required),
+            (Field::ReferenceNumber, ErrorCode::Required),
+            (Field::Summary, ErrorCode::Required),
+        ]
+    );
+    assert_eq!(
+        errors[2].message,
+        "Enter the Reference # again: the team asked for it."
+    );
+    let reply = DetailsReply {
+        fields: vec![
+            (Field::MemberFirstName, "John".into()),
+            (Field::MemberLastName, "Smith, Jr".into()),
+            (Field::ReferenceNumber, "CLM-1".into()),
+        ],
+        details: "The claim was filed again on the 4th.".into(),
+    };
+    let errors = check_reply(&[Field::ReferenceNumber], &reply, ruleset()).unwrap_err();
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].field, Field::MemberLastName);
+    assert_eq!(errors[0].code, ErrorCode::InvalidCharacters);
+}
+
+#[test]
+fn the_form_and_the_edge_check_details_alike() {
+    let entry = opened(ny(2026, 11, 23, 10, 0));
+    let asked = changed(entry.apply(
+        &ask(&[Field::MemberId], ""),
+        ny(2026, 11, 24, 9, 0),
+        ruleset(),
+    ));
+    for reply in [
+        DetailsReply::default(),
+        DetailsReply {
+            fields: vec![
+                (Field::MemberFirstName, " John ".into()),
+                (Field::MemberLastName, "Smith".into()),
+                (Field::MemberId, "H1234-5679".into()),
+            ],
+            details: "The member ID on the new card is H1234-5679.".into(),
+        },
+    ] {
+        let form = check_reply(&[Field::MemberId], &reply, ruleset());
+        let edge = asked.check_details(&reply, ruleset());
+        assert_eq!(form.clone().err(), edge.clone().err());
+        assert_eq!(form.ok(), edge.ok().map(|checked| checked.fields));
+    }
 }
 
 #[test]

@@ -26,6 +26,34 @@ fn a_changed_word_list_makes_another_ruleset() {
 }
 
 #[test]
+fn the_parts_made_on_first_use_count_for_equality_too() {
+    // Holidays, the acknowledgement and the coaching topics live with the service parts, not
+    // in the file: a ruleset that changes only them is still another ruleset.
+    let parsed = Ruleset::from_toml(DEFAULT_RULESET_TOML).unwrap_or_else(|e| panic!("{e}"));
+    for (from, to) in [
+        ("name = \"Veterans Day\"", "name = \"Veterans' Day\""),
+        (
+            "subject_prefix = \"Received: \"",
+            "subject_prefix = \"Got: \"",
+        ),
+        ("SPAA issues go through", "SPAA questions go through"),
+    ] {
+        assert!(DEFAULT_RULESET_TOML.contains(from), "{from}");
+        let text = DEFAULT_RULESET_TOML.replacen(from, to, 1);
+        let changed = Ruleset::from_toml(&text).unwrap_or_else(|e| panic!("{e}"));
+        assert_ne!(&changed, Ruleset::builtin(), "{to}");
+        assert_ne!(changed, parsed, "{to}");
+    }
+    assert_eq!(
+        Ruleset::builtin().acknowledgement_subject_prefix(),
+        "Received: "
+    );
+    assert!(Ruleset::builtin()
+        .holiday_names()
+        .any(|name| name == "Veterans Day"));
+}
+
+#[test]
 fn seed_call_center_numbers_are_in_the_ruleset() {
     let ruleset = Ruleset::builtin();
     let number = |code: &str| {

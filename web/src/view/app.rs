@@ -1,7 +1,9 @@
 //! The form's one component: it holds the state (`FormState` and its reducer), keeps the
-//! drafts saved, tells the portal what happened, moves the focus, and picks what to show:
-//! the form, the confirmation or the server's out-of-scope answer.
+//! drafts saved, tells the portal what happened, sends the coaching insights' form events,
+//! moves the focus, and picks what to show: the form, the confirmation or the server's
+//! out-of-scope answer.
 
+use rsos_rules::insights::FormEvent;
 use rsos_rules::{Field, Outcome};
 use yew::prelude::*;
 
@@ -10,7 +12,7 @@ use super::receipt::{confirmation, delayed};
 use super::verdict::guidance;
 use crate::browser::{get_str, new_idempotency_key};
 use crate::state::{Action, FormState, Options, Phase};
-use crate::{events, storage, submit};
+use crate::{beacons, events, storage, submit};
 
 #[derive(Properties, PartialEq, Clone)]
 pub struct AppProps {
@@ -44,11 +46,20 @@ pub fn app(props: &AppProps) -> Html {
         });
     }
     {
-        // The portal hears about out-of-scope outcomes once per change, not per keystroke.
+        // The portal hears about out-of-scope outcomes once per change and draft, not per
+        // keystroke; so do the coaching insights (`guidance_shown`, while the SAN passes its
+        // rule), under a key made of the draft's and the category, so a repeat counts once.
         let host = props.host.clone();
-        use_effect_with(state.verdict.out_of_scope.clone(), move |oos| {
+        let draft = state.draft();
+        let event = FormEvent::guidance_shown(&state.verdict, &draft.request.agent_san);
+        let options = state.options.clone();
+        let shown = (state.verdict.out_of_scope.clone(), draft.key.clone());
+        use_effect_with(shown, move |(oos, key)| {
             if let Some(oos) = oos {
                 events::out_of_scope(&host, oos);
+            }
+            if let Some(event) = &event {
+                beacons::send(&options, event, key);
             }
         });
     }
@@ -137,9 +148,18 @@ pub fn app(props: &AppProps) -> Html {
                 .count(),
             next_request(&state),
         ),
-        Phase::ConfirmationDelayed { tracking_id, .. } => {
-            delayed(tracking_id, on_submit, next_request(&state))
-        }
+        Phase::ConfirmationDelayed {
+            tracking_id,
+            forwarded,
+            finishing,
+            ..
+        } => delayed(
+            tracking_id,
+            *forwarded,
+            *finishing,
+            on_submit,
+            next_request(&state),
+        ),
         Phase::ServerOutOfScope(oos) => html! {
             <section class="result" aria-labelledby="rsos-result-heading">
                 <h2 id="rsos-result-heading" tabindex="-1" data-focus-target="">
@@ -197,7 +217,8 @@ fn trap(form_ref: &NodeRef) -> Option<wasm_bindgen::JsValue> {
 
 const TRAP_SELECTOR: &str = "input[name=\"rsos_leave_empty\"]";
 
-fn focus(form_ref: &NodeRef, selector: &str) {
+/// Focuses the first element under `form_ref` that `selector` finds, if any.
+pub(super) fn focus(form_ref: &NodeRef, selector: &str) {
     let target = form_ref
         .cast::<web_sys::Element>()
         .and_then(|root| root.query_selector(selector).ok().flatten())
@@ -216,9 +237,18 @@ fn status_text(state: &FormState) -> String {
             submit::MAX_ATTEMPTS
         ),
         Phase::Retrying { status } | Phase::Failed { message: status } => status.clone(),
-        Phase::ConfirmationDelayed { tracking_id, .. } => {
-            format!("Request reached the mailbox. Tracking ID {tracking_id}.")
-        }
+        Phase::ConfirmationDelayed {
+            tracking_id,
+            forwarded,
+            ..
+        } => format!(
+            "Request {}. Tracking ID {tracking_id}.",
+            if *forwarded {
+                "reached the mailbox"
+            } else {
+                "recorded"
+            }
+        ),
         Phase::Confirmed(r) => format!("Request sent. Tracking ID {}.", r.tracking_id),
         Phase::ServerOutOfScope(_) => "This request was not sent to the mailbox.".into(),
         Phase::Editing if state.show_all_errors && !state.verdict.errors.is_empty() => {

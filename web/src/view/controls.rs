@@ -9,6 +9,8 @@ use yew::prelude::*;
 
 pub struct TextFieldProps<'a> {
     pub field: Field,
+    /// `Field::is_required`, or every field of the details form.
+    pub required: bool,
     pub value: &'a str,
     pub error: Option<&'a str>,
     pub on_edit: &'a Callback<(Field, String)>,
@@ -51,7 +53,7 @@ pub fn text_field(p: &TextFieldProps) -> Html {
         error_id,
         described,
     } = FieldIds::of(field, p.error.is_some());
-    let required = field.is_required();
+    let required = p.required;
     let oninput = {
         let on_edit = p.on_edit.clone();
         Callback::from(move |e: InputEvent| on_edit.emit((field, event_value(&e))))

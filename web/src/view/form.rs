@@ -22,6 +22,7 @@ pub fn form_view(
         html! {
             { text_field(&TextFieldProps {
                 field,
+                required: field.is_required(),
                 value: draft.request.text(field),
                 error: state.error_for(field),
                 on_edit: &on_edit, on_blur: &on_blur,

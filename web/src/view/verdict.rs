@@ -2,11 +2,13 @@
 //! the one-plan-per-request check with the split offer, the subject preview and out-of-scope
 //! guidance. Every message comes from `rsos_rules::assess`.
 
+use rsos_rules::insights::FormEvent;
 use rsos_rules::{Field, OutOfScope, Ruleset, UrgentBanner};
 use wasm_bindgen::JsValue;
 use yew::prelude::*;
 
 use super::controls::flag;
+use crate::beacons;
 use crate::browser::new_idempotency_key;
 use crate::state::{Action, FormState};
 
@@ -50,10 +52,17 @@ pub fn mixed_lines(messages: &[String], state: &UseReducerHandle<FormState>) -> 
     });
     let on_split = other_plan.clone().map(|(code, _)| {
         let d = state.dispatcher();
+        // One `split` event per split (keyed by the new draft), while the SAN passes its rule.
+        let event = FormEvent::split(&state.verdict, &draft.request.agent_san);
+        let options = state.options.clone();
         Callback::from(move |_: MouseEvent| {
+            let key = new_idempotency_key();
+            if let Some(event) = &event {
+                beacons::send(&options, event, &key);
+            }
             d.dispatch(Action::Split {
                 other_plan: code.clone(),
-                key: new_idempotency_key(),
+                key,
             })
         })
     });

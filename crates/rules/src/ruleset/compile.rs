@@ -11,15 +11,20 @@ use super::{
     SUPPORTED_ZONES,
 };
 use crate::holidays::HolidayCalendar;
-use crate::model::{self, RulesetFile};
+use crate::model::{self, Deferred, RulesetFile};
 use crate::words::{Tag, WordMatcher};
 
 impl Ruleset {
     /// Every part checked and made now, so that every error names its place (`from_toml`).
     #[cfg(feature = "toml")]
-    pub(super) fn compile(file: RulesetFile, text: Option<&str>) -> Result<Ruleset, RulesetError> {
+    pub(super) fn compile(
+        mut file: RulesetFile,
+        text: Option<&str>,
+    ) -> Result<Ruleset, RulesetError> {
+        // Kept with the service parts, where the built-in ruleset makes them on first use.
+        let deferred = Deferred::take(&mut file);
         let ruleset = Ruleset::compile_lazily_at(file, &Locator { text })?;
-        let service = service(&ruleset.file, &ruleset.lines, text)?;
+        let service = service(&ruleset.file, deferred, &ruleset.lines, text)?;
         let _ = ruleset.service.set(service);
         Ok(ruleset)
     }
@@ -52,19 +57,21 @@ impl Ruleset {
 /// SPEC §6 and §7: the parts of the business clock and the emails.
 pub(super) fn service(
     file: &RulesetFile,
+    deferred: Deferred,
     lines: &[LineOfBusiness],
     text: Option<&str>,
 ) -> Result<Service, RulesetError> {
     let at = Locator { text };
-    let holidays = holiday_calendar(file, &at)?;
+    let holidays = holiday_calendar(&deferred, &at)?;
     let (sla, seasons) = service_level(file, &at)?;
-    let acknowledgement_text = acknowledgement(file, lines, &at)?;
+    let acknowledgement_text = acknowledgement(&deferred, lines, &at)?;
     check_insights(file, &at)?;
     Ok(Service {
         holidays,
         sla,
         seasons,
         acknowledgement_text,
+        deferred,
     })
 }
 
@@ -269,8 +276,8 @@ fn word_lists(file: &RulesetFile, at: &Locator) -> Result<WordMatcher, RulesetEr
 }
 
 /// SPEC §6: the holiday calendar.
-fn holiday_calendar(file: &RulesetFile, at: &Locator) -> Result<HolidayCalendar, RulesetError> {
-    HolidayCalendar::new(&file.holidays).map_err(|(index, message)| {
+fn holiday_calendar(deferred: &Deferred, at: &Locator) -> Result<HolidayCalendar, RulesetError> {
+    HolidayCalendar::new(&deferred.holidays).map_err(|(index, message)| {
         let place = match index {
             Some(i) => Place::item("holidays.rules", i, "name"),
             None => Place::key("holidays", "add"),
@@ -361,11 +368,11 @@ fn service_level(
 
 /// SPEC §7: the seed's automatic response with `{call_center.<plan>}` filled in.
 fn acknowledgement(
-    file: &RulesetFile,
+    deferred: &Deferred,
     lines: &[LineOfBusiness],
     at: &Locator,
 ) -> Result<String, RulesetError> {
-    fill_call_centers(&file.acknowledgement.text.0, lines)
+    fill_call_centers(&deferred.acknowledgement.text.0, lines)
         .map_err(|message| at.fail(Place::key("acknowledgement", "text"), message))
 }
 
