@@ -58,6 +58,9 @@ enum Route {
     Status,
     /// `POST /api/requests/{tracking_id}/details`: the agent's details (the form).
     Details,
+    /// `GET /api/promise`: the dates a request sent now would be promised (the form, before
+    /// sending; issue 10).
+    Promise,
     /// `GET /api/status/{link}`: the agent's status page.
     StatusPage,
     /// `GET`/`POST /api/actions/{link}`: a team action's page.
@@ -80,7 +83,7 @@ impl Route {
     fn for_browsers(self) -> bool {
         matches!(
             self,
-            Route::Requests | Route::Status | Route::Details | Route::Events
+            Route::Requests | Route::Status | Route::Details | Route::Promise | Route::Events
         )
     }
 }
@@ -93,6 +96,7 @@ fn router() -> &'static matchit::Router<Route> {
             ("/api/requests", Route::Requests),
             ("/api/requests/{id}", Route::Status),
             ("/api/requests/{id}/details", Route::Details),
+            ("/api/promise", Route::Promise),
             ("/api/status/{link}", Route::StatusPage),
             ("/api/actions/{link}", Route::Action),
             ("/api/events", Route::Events),
@@ -152,6 +156,16 @@ fn handle(request: IncomingRequest) -> Response {
         (Ok(settings), Some(Route::Details)) => match request.method() {
             Method::Options => preflight(settings, origin.as_deref(), "POST, OPTIONS"),
             _ => ledger::details(settings, request, &headers, &param),
+        },
+        (Ok(settings), Some(Route::Promise)) => match request.method() {
+            // No store, no member data, nothing changes: the business clock at the edge's
+            // instant, the same one the 202 and the acknowledgement would name.
+            Method::Get => Reply::json(
+                200,
+                &rsos_rules::promise_if_sent(platform::now_utc(), rsos_rules::Ruleset::builtin()),
+            ),
+            Method::Options => preflight(settings, origin.as_deref(), "GET, OPTIONS"),
+            _ => Reply::error(405, "Only GET is accepted here.").with_header("allow", "GET"),
         },
         (Ok(settings), Some(Route::StatusPage)) => ledger::status_page(settings, &request, &param),
         (Ok(settings), Some(Route::Action)) => ledger::action(settings, request, &param),

@@ -65,6 +65,57 @@ test('fill and submit: confirmation with tracking ID and local times, two emails
   assert.deepEqual(page.problems, []);
 });
 
+/** The weekday, month and day of an RFC 3339 instant in Los Angeles, as Chromium writes them. */
+const laDay = (rfc3339) => new Date(rfc3339).toLocaleDateString('en-US', {
+  timeZone: 'America/Los_Angeles', weekday: 'long', month: 'long', day: 'numeric',
+});
+
+test('before sending: what the edge would promise, in the agent\'s time, asked for once; the receipt then gives the same dates', async (t) => {
+  if (target.standIn) return t.skip('the dev stand-in has no business clock');
+  const page = await openPortal(browser, target.url, { timezoneId: 'America/Los_Angeles' });
+  const asked = [];
+  page.on('request', (r) => { if (new URL(r.url()).pathname === '/api/promise') asked.push(r.method()); });
+  const promised = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/promise');
+  const line = host(page).getByText(/^If you send now/);
+  await fill(page, { summary: '' });
+  assert.deepEqual(asked, [], 'nothing is asked while the draft cannot be sent');
+  await field(page, 'Summary of issue').fill(GOOD.summary);
+  const promise = await (await promised).json();
+  await line.waitFor();
+  const text = await line.textContent();
+  assert.match(text, /^If you send now: answer by .+\b(PST|PDT)\b, first update by .+\b(PST|PDT)\b\.$/);
+  assert.ok(text.includes(laDay(promise.respond_by)), `${text} names ${promise.respond_by}`);
+  assert.ok(text.includes(laDay(promise.first_update)), `${text} names ${promise.first_update}`);
+  // Typing on within five minutes asks nothing more.
+  await field(page, 'Summary of issue').fill(`${GOOD.summary} Still waiting.`);
+  await field(page, 'Reference # (optional)').fill('REF-2');
+  await send(page).click();
+  await host(page).getByRole('heading', { name: 'Request sent' }).waitFor();
+  assert.deepEqual(asked, ['GET']);
+  // The receipt's dates are the promise's, moved only by the seconds between the two answers.
+  const [received, respondBy, nextUpdate] = await host(page).locator('dd time').evaluateAll(
+    (times) => times.map((t) => Date.parse(t.getAttribute('datetime'))),
+  );
+  const elapsed = received - Date.parse(promise.received_at);
+  assert.ok(elapsed >= 0 && elapsed < 60_000, `${elapsed} ms between the promise and the receipt`);
+  assert.ok(Math.abs(respondBy - Date.parse(promise.respond_by) - elapsed) <= 1000, 'respond-by as promised');
+  assert.ok(Math.abs(nextUpdate - Date.parse(promise.first_update) - elapsed) <= 1000, 'first update as promised');
+  assert.deepEqual(page.problems, []);
+});
+
+test('before sending: without an answer from the edge the form shows no promise and sends as ever', async () => {
+  const page = await openPortal(browser, target.url);
+  let refused = 0;
+  await page.route('**/api/promise', (route) => { refused += 1; return route.abort('connectionrefused'); });
+  await fill(page);
+  await eventually(() => refused, 1, 'the form asked once');
+  await page.waitForTimeout(200); // the failed answer's callback has run
+  assert.equal(await host(page).getByText(/If you send now/).count(), 0);
+  await send(page).click();
+  await host(page).getByRole('heading', { name: 'Request sent' }).waitFor();
+  assert.deepEqual(page.problems, []);
+});
+
 test('errors show on blur and on submit, linked to their fields, and focus moves to the first', async () => {
   const page = await openPortal(browser, target.url);
   const memberId = field(page, 'Member ID #');

@@ -31,11 +31,8 @@ extern "C" {
 
     pub fn emit(host: &web_sys::Element, name: &str, detail: &JsValue);
 
-    /// One request: a POST of `body` with `idempotency_key`, or a GET when `body` is `None`.
-    /// Calls `answered` once with `{status, retryAfter, body}`, or with `null` when no answer
-    /// came. `bearer`: the embed token or the details link, empty for none.
     #[wasm_bindgen(js_name = fetchJson)]
-    pub fn fetch_json(
+    fn fetch_json_with(
         url: &str,
         idempotency_key: &str,
         bearer: &str,
@@ -51,6 +48,34 @@ extern "C" {
     /// The tracking ID a signed link's payload names, unverified; empty when it names none.
     #[wasm_bindgen(js_name = linkTrackingId)]
     pub fn link_tracking_id(token: &str) -> String;
+}
+
+/// One request: a POST of `body` with `idempotency_key`, or a GET when `body` is `None`.
+/// Calls `answered` once with `{status, retryAfter, body}`, or with `null` when no answer
+/// came. `bearer`: the embed token or the details link, empty for none.
+///
+/// Every caller's callback goes to JS as the same boxed type, so the WASM holds one closure
+/// shim for all of them rather than one per caller (measured: −87 bytes gzip in the request
+/// form, whose callers are the POST and the promise; −17 in the details form).
+pub fn fetch_json(
+    url: &str,
+    idempotency_key: &str,
+    bearer: &str,
+    trap: &str,
+    body: Option<String>,
+    timeout_ms: u32,
+    answered: impl FnOnce(JsValue) + 'static,
+) {
+    let answered: Box<dyn FnOnce(JsValue)> = Box::new(answered);
+    fetch_json_with(
+        url,
+        idempotency_key,
+        bearer,
+        trap,
+        body,
+        timeout_ms,
+        &Closure::once_into_js(answered),
+    );
 }
 
 /// A string property of a JS object, if it is one.

@@ -239,9 +239,6 @@ pub fn answer(key: &str, reply: &JsValue) -> Answer {
 /// Loads the status (`GET <endpoint>/<tracking ID>`, the link as Bearer) and reports what
 /// the edge said through `dispatch`.
 pub fn load_status(form: &DetailsForm, dispatch: UseReducerDispatcher<DetailsForm>) {
-    let answered = Closure::once_into_js(move |reply: JsValue| {
-        dispatch.dispatch(Action::Details(loaded(&reply)))
-    });
     fetch_json(
         &form.request_url(),
         "",
@@ -249,7 +246,7 @@ pub fn load_status(form: &DetailsForm, dispatch: UseReducerDispatcher<DetailsFor
         "",
         None,
         submit::TIMEOUT_MS,
-        &answered,
+        move |reply| dispatch.dispatch(Action::Details(loaded(&reply))),
     );
 }
 

@@ -36,6 +36,7 @@ mod browser;
 #[cfg(feature = "details")]
 mod details;
 mod events;
+mod promise;
 mod request_js;
 mod state;
 mod storage;

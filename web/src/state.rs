@@ -26,9 +26,19 @@ impl Options {
 
     /// The form events' endpoint, beside the requests' (`/api/requests` → `/api/events`).
     pub fn events_url(&self) -> String {
+        self.sibling_url("events")
+    }
+
+    /// The promise's endpoint, beside the requests' (`/api/requests` → `/api/promise`).
+    pub fn promise_url(&self) -> String {
+        self.sibling_url("promise")
+    }
+
+    /// `name` beside the requests' endpoint: same origin and path, last segment replaced.
+    fn sibling_url(&self, name: &str) -> String {
         let endpoint = self.endpoint.trim_end_matches('/');
         let base = endpoint.rsplit_once('/').map_or("", |(base, _)| base);
-        format!("{base}/events")
+        format!("{base}/{name}")
     }
 
     /// The prefilled value of a field, `""` when the portal gives none.
@@ -149,6 +159,9 @@ pub struct FormState {
     pub phase: Phase,
     /// Bumped when focus should move to the first field with an error.
     pub focus_first_error: u32,
+    /// What the agent can tell the member if they send now (`promise.rs`), once the edge
+    /// has answered.
+    pub promise: Option<String>,
 }
 
 pub enum Action {
@@ -207,6 +220,8 @@ pub enum Action {
         fresh_key: String,
     },
     OptionsChanged(Options),
+    /// The edge's answer to `GET /api/promise`, as the sentence to show (`None`: no answer).
+    Promise(Option<String>),
 }
 
 impl FormState {
@@ -224,6 +239,7 @@ impl FormState {
             show_all_errors: false,
             phase: Phase::Editing,
             focus_first_error: 0,
+            promise: None,
         };
         state.reassess();
         state
@@ -397,6 +413,7 @@ impl Reducible for FormState {
                 s.phase = Phase::Editing;
                 s.show_all_errors = false;
             }
+            Action::Promise(line) => s.promise = line,
             Action::OptionsChanged(options) => {
                 if options == s.options {
                     return self;
@@ -607,10 +624,12 @@ mod tests {
     }
 
     #[wasm_bindgen_test]
-    fn form_events_go_beside_the_requests_endpoint() {
+    fn form_events_and_the_promise_go_beside_the_requests_endpoint() {
         let mut options = portal();
         assert_eq!(options.events_url(), "/api/events");
+        assert_eq!(options.promise_url(), "/api/promise");
         options.endpoint = "https://intake.example/api/requests/".into();
         assert_eq!(options.events_url(), "https://intake.example/api/events");
+        assert_eq!(options.promise_url(), "https://intake.example/api/promise");
     }
 }

@@ -99,7 +99,6 @@ impl Delivery {
     fn attempt(self: Rc<Self>, attempt: u32) {
         (self.dispatch)(Action::Sending { attempt });
         let this = Rc::clone(&self);
-        let answered = Closure::once_into_js(move |reply: JsValue| this.answered(attempt, &reply));
         fetch_json(
             &self.url,
             &self.key,
@@ -107,7 +106,7 @@ impl Delivery {
             &self.trap,
             Some(self.body.clone()),
             TIMEOUT_MS,
-            &answered,
+            move |reply| this.answered(attempt, &reply),
         );
     }
 

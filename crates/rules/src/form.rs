@@ -1,9 +1,15 @@
 //! What a form shows around the fields and the verdict, made here so that a rule change in
 //! the ruleset never leaves a shell saying something stale: the hint under each field (with
-//! the ruleset's limits) and the urgent banner with its `tel:` link.
+//! the ruleset's limits), the urgent banner with its `tel:` link, and what the agent can tell
+//! the member before sending (the promise if the request were received now, and its
+//! sentence).
 //!
-//! Output layer: depends on the vocabulary, the ruleset and the verdict.
+//! Output layer: depends on the vocabulary, the ruleset, the verdict and the clock.
 
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::clock::{rfc3339, BusinessClock};
 use crate::codes::WarningCode;
 use crate::field::Field;
 use crate::ruleset::{tel_uri, Ruleset};
@@ -91,4 +97,44 @@ pub fn urgent_banner(verdict: &Verdict) -> Option<UrgentBanner> {
         call,
         messages,
     })
+}
+
+/// What the team promises for a request received at one instant (issue 10): the times the
+/// acknowledgement and the edge's 202 would name for it, from the same business clock (SPEC
+/// §6). The body of `GET /api/promise`, so fields are RFC 3339 strings in the ruleset's zone
+/// (`2026-12-01T15:00:00-05:00`), whole seconds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PromiseIfSent {
+    /// The receipt the promise is for: the edge's clock when it answered.
+    pub received_at: String,
+    /// The team's first answer is due (the 202's `respond_by`).
+    pub respond_by: String,
+    /// The first agent update is due (the 202's `next_follow_up`).
+    pub first_update: String,
+    /// The ruleset version the dates come from ([`Ruleset::version`]).
+    pub ruleset: String,
+}
+
+/// The promise for a request received at `now`: what a form can tell the agent before
+/// sending. Exactly [`BusinessClock::service_times`] of `now` with one follow-up, so the
+/// agent is told before sending what the acknowledgement says after.
+pub fn promise_if_sent(now: DateTime<Utc>, ruleset: &Ruleset) -> PromiseIfSent {
+    let times = BusinessClock::new(ruleset).service_times(now, 1);
+    // One follow-up was asked for, so there is one; the respond-by stands in rather than a
+    // panic should that ever change.
+    let first_update = times.follow_ups.first().unwrap_or(&times.respond_by);
+    PromiseIfSent {
+        received_at: rfc3339(&times.received),
+        respond_by: rfc3339(&times.respond_by),
+        first_update: rfc3339(first_update),
+        ruleset: ruleset.version().to_owned(),
+    }
+}
+
+/// The sentence a form shows beside its send button, filled with [`promise_if_sent`]'s
+/// times as the form formats them for the agent (their own time zone and language): what the
+/// agent can tell a member on the phone before sending. Issue 10's words, kept short: the
+/// agent reads it at a glance, and every byte ships in the form.
+pub fn if_sent_now(respond_by: &str, first_update: &str) -> String {
+    format!("If you send now: answer by {respond_by}, first update by {first_update}.")
 }

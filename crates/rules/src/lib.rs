@@ -41,7 +41,7 @@
 //! 4. judgement: `verdict` ([`assess`] and the field checks), `clock` (the business clock);
 //! 5. output: `email` (and [`dispatch`]), `ledger` (a forwarded request's life, SPEC §9),
 //!    `insights` (what is counted for coaching, and the report),
-//!    `tracking`, `form` (hints, the urgent banner),
+//!    `tracking`, `form` (hints, the urgent banner, the promise before sending),
 //!    `policy` (the ruleset in words), `notice` (what the agent is told about an unfinished
 //!    delivery), `json` (feature `json`).
 
@@ -79,7 +79,9 @@ pub use email::{
     acknowledgement, dispatch, emails, forward, guidance, Dispatch, Email, Links, Stamp,
 };
 pub use field::{Field, InputKind, NormalisedRequest, Request};
-pub use form::{urgent_banner, CallLink, UrgentBanner};
+pub use form::{
+    if_sent_now, promise_if_sent, urgent_banner, CallLink, PromiseIfSent, UrgentBanner,
+};
 #[cfg(feature = "json")]
 pub use json::MalformedRequest;
 pub use ruleset::{

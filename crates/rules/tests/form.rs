@@ -1,11 +1,16 @@
 //! What forms show around the fields and the verdict, made by the rules crate (issue 8):
 //! input kinds, requiredness, autocomplete, hints with the ruleset's limits, the urgent
-//! banner with its `tel:` link.
+//! banner with its `tel:` link, and what the agent can tell the member before sending
+//! (issue 10).
 
 mod common;
 
+use chrono::{DateTime, Utc};
 use common::{summary, valid, verdict_of, with};
-use rsos_rules::{urgent_banner, Field, InputKind, Ruleset, DEFAULT_RULESET_TOML};
+use rsos_rules::{
+    assess, dispatch, if_sent_now, promise_if_sent, rfc3339, urgent_banner, BusinessClock, Field,
+    InputKind, Links, Ruleset, DEFAULT_RULESET_TOML,
+};
 
 #[test]
 fn required_fields_are_those_of_spec_section_1() {
@@ -155,4 +160,120 @@ fn a_call_center_no_link_can_dial_is_refused_by_the_ruleset() {
         .unwrap_or_default();
     assert!(message.contains("call_center"), "{message}");
     assert!(message.contains("not a phone number"), "{message}");
+}
+
+fn at(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(|e| panic!("bad test time {text}: {e}"))
+}
+
+/// The promise for a receipt, as RFC 3339: (received, respond by, first update).
+fn promise_at(received: &str, ruleset: &Ruleset) -> [String; 3] {
+    let promise = promise_if_sent(at(received), ruleset);
+    [
+        promise.received_at,
+        promise.respond_by,
+        promise.first_update,
+    ]
+}
+
+#[test]
+fn the_promise_before_sending_skips_the_thanksgiving_weekend() {
+    // Wednesday before Thanksgiving 2026, 3 PM: Thu 26 is Thanksgiving, then the weekend.
+    // Respond by: Fri 27, Mon 30, Tue Dec 1. First update: … Wed 2, Thu 3.
+    assert_eq!(
+        promise_at("2026-11-25T20:00:00Z", Ruleset::builtin()),
+        [
+            "2026-11-25T15:00:00-05:00",
+            "2026-12-01T15:00:00-05:00",
+            "2026-12-03T15:00:00-05:00",
+        ]
+    );
+}
+
+#[test]
+fn the_promise_before_sending_keeps_local_times_across_daylight_saving() {
+    // Thursday 11 March 2027, 10 AM EST; clocks go forward on Sunday the 14th.
+    assert_eq!(
+        promise_at("2027-03-11T15:00:00Z", Ruleset::builtin()),
+        [
+            "2027-03-11T10:00:00-05:00",
+            "2027-03-16T10:00:00-04:00",
+            "2027-03-18T10:00:00-04:00",
+        ]
+    );
+}
+
+#[test]
+fn the_promise_on_a_weekend_counts_from_monday_morning() {
+    // Saturday 28 November 2026 (after Thanksgiving): counts as Monday 30, 00:00.
+    assert_eq!(
+        promise_at("2026-11-28T16:00:00Z", Ruleset::builtin()),
+        [
+            "2026-11-28T11:00:00-05:00",
+            "2026-12-03T00:00:00-05:00",
+            "2026-12-07T00:00:00-05:00",
+        ]
+    );
+}
+
+#[test]
+fn the_promise_is_what_the_acknowledgement_says_after_sending() {
+    let ruleset = Ruleset::builtin();
+    let assessment = assess(&common::valid(), ruleset);
+    for received in [
+        "2026-11-25T20:00:00Z",
+        "2026-12-24T22:59:59Z",
+        "2027-03-12T21:30:00Z",
+        "2027-11-06T05:30:00Z",
+    ] {
+        let promise = promise_if_sent(at(received), ruleset);
+        let times = BusinessClock::new(ruleset).service_times(at(received), 1);
+        assert_eq!(promise.received_at, rfc3339(&times.received), "{received}");
+        assert_eq!(promise.respond_by, rfc3339(&times.respond_by), "{received}");
+        assert_eq!(
+            Some(promise.first_update.clone()),
+            times.follow_ups.first().map(rfc3339)
+        );
+        assert_eq!(promise.ruleset, ruleset.version());
+        let sent = dispatch(
+            &assessment,
+            ruleset,
+            ruleset.mailbox(),
+            "RSOS-20261125-ABCDEFGH",
+            at(received),
+            &Links::default(),
+        );
+        assert_eq!(rfc3339(&sent.times.respond_by), promise.respond_by);
+        let follow_ups: Vec<String> = sent.times.follow_ups.iter().map(rfc3339).collect();
+        assert_eq!(follow_ups, std::slice::from_ref(&promise.first_update));
+    }
+}
+
+#[test]
+fn the_promise_follows_the_rulesets_peak_season_targets() {
+    let text = DEFAULT_RULESET_TOML.replacen(
+        "# [[sla.seasons]]\n# name = \"Annual Enrollment Period\"\n# from = \"10-15\"\n# to = \"12-07\"\n# respond_business_days = 5\n# follow_up_business_days = 5",
+        "[[sla.seasons]]\nname = \"Annual Enrollment Period\"\nfrom = \"10-15\"\nto = \"12-07\"\nrespond_business_days = 5\nfollow_up_business_days = 10",
+        1,
+    );
+    let ruleset = Ruleset::from_toml(&text).unwrap_or_else(|e| panic!("{e}"));
+    // Wednesday before Thanksgiving: 5 business days → Thu Dec 3; 10 → Thu Dec 10.
+    assert_eq!(
+        promise_at("2026-11-25T20:00:00Z", &ruleset)[1..],
+        ["2026-12-03T15:00:00-05:00", "2026-12-10T15:00:00-05:00"]
+    );
+}
+
+#[test]
+fn the_sentence_before_sending_names_both_times_as_the_form_formats_them() {
+    let sentence = if_sent_now(
+        "Tuesday, December 1 at 3:00 PM EST",
+        "Thursday, December 3 at 3:00 PM EST",
+    );
+    assert_eq!(
+        sentence,
+        "If you send now: answer by Tuesday, December 1 at 3:00 PM EST, first update by Thursday, December 3 at 3:00 PM EST."
+    );
 }

@@ -12,7 +12,7 @@ use super::receipt::{confirmation, delayed};
 use super::verdict::guidance;
 use crate::browser::{get_str, new_idempotency_key};
 use crate::state::{Action, FormState, Options, Phase};
-use crate::{beacons, events, storage, submit};
+use crate::{beacons, events, promise, storage, submit};
 
 #[derive(Properties, PartialEq, Clone)]
 pub struct AppProps {
@@ -43,6 +43,14 @@ pub fn app(props: &AppProps) -> Html {
         let s = state.clone();
         use_effect_with((state.drafts.clone(), state.active), move |_| {
             storage::save(&s.drafts, s.active, &s.options);
+            // The same change may make the draft sendable: the line "If you send now: …"
+            // is asked for then, and again as the agent types once it is old (promise.rs).
+            if s.verdict.outcome == Outcome::Forward {
+                let dispatcher = s.dispatcher();
+                promise::refresh(&s.options, move |line| {
+                    dispatcher.dispatch(Action::Promise(line))
+                });
+            }
         });
     }
     {

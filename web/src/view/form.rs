@@ -1,7 +1,7 @@
 //! The request form itself: the drafts switcher, the three fieldsets, and around them what
 //! the verdict says (urgent banner, hints, mixed lines, subject, out-of-scope guidance).
 
-use rsos_rules::{Field, Ruleset, WarningCode};
+use rsos_rules::{Field, Outcome, Ruleset, WarningCode};
 use yew::prelude::*;
 
 use super::controls::{choice, flag, text_field, ChoiceProps, TextFieldProps};
@@ -18,6 +18,7 @@ pub fn form_view(
     let draft = state.draft();
     let verdict = &state.verdict;
     let busy = state.busy();
+    let sendable = verdict.outcome == Outcome::Forward;
     let text = |field: Field| {
         html! {
             { text_field(&TextFieldProps {
@@ -113,6 +114,10 @@ pub fn form_view(
                     <button type="submit" class="primary" aria-disabled={flag(busy)}>
                         { if busy { "Sending…" } else { "Send request" } }
                     </button>
+                    // What the agent can tell the member before sending (promise.rs).
+                    if let Some(line) = state.promise.as_ref().filter(|_| sendable && !busy) {
+                        <p>{line}</p>
+                    }
                     if matches!(state.phase, Phase::Failed { .. }) {
                         <p class="error-text">{"Sending failed. Press Send request to try again with the same draft."}</p>
                     }

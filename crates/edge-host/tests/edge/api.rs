@@ -503,3 +503,79 @@ async fn too_many_new_requests_from_one_agent_get_429() {
     );
     host.shutdown().await;
 }
+
+/// `GET /api/promise` (issue 10): the dates the form shows before sending are the business
+/// clock's at the edge's instant, the very dates a request sent then is given.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_promise_before_sending_is_what_the_receipt_then_says() {
+    let mail = MailServer::start().await;
+    let host = host_with(&mail, &[("allowed_origins", "https://portal.example")]).await;
+    let ruleset = Ruleset::builtin();
+    let before = wall_clock() - chrono::Duration::seconds(1);
+    let get_from = |origin: &'static str| {
+        let addr = host.addr;
+        async move {
+            raw(
+                addr,
+                &request_bytes("GET", addr, "/api/promise", &[("Origin", origin)], b""),
+            )
+            .await
+        }
+    };
+    let reply = get_from("https://portal.example").await;
+    let after = wall_clock() + chrono::Duration::seconds(1);
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.header("cache-control"), Some("no-store"));
+    assert_eq!(
+        reply.header("access-control-allow-origin"),
+        Some("https://portal.example")
+    );
+    let promise = reply.json();
+    let received: chrono::DateTime<chrono::Utc> = promise["received_at"]
+        .as_str()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .expect("received_at is RFC 3339");
+    assert!(before <= received && received <= after, "{received}");
+    let expected = rsos_rules::promise_if_sent(received, ruleset);
+    assert_eq!(
+        promise,
+        serde_json::to_value(&expected).unwrap(),
+        "the edge's answer is rsos_rules::promise_if_sent of its own instant"
+    );
+    assert_eq!(promise["ruleset"], ruleset.version());
+    for member_field in ["tracking_id", "member_id", "subject"] {
+        assert!(promise.get(member_field).is_none(), "{member_field}");
+    }
+
+    // A request sent now is given the dates the promise of its own receipt names.
+    let sent = submit(&host, Some("promise-1"), &forwardable()).await;
+    assert_eq!(sent.status, 202, "{}", sent.text());
+    let body = sent.json();
+    let received: chrono::DateTime<chrono::Utc> = body["received_at"]
+        .as_str()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .expect("received_at is RFC 3339");
+    let promised = rsos_rules::promise_if_sent(received, ruleset);
+    assert_eq!(body["respond_by"], promised.respond_by.as_str());
+    assert_eq!(body["next_follow_up"], promised.first_update.as_str());
+
+    // Other origins get the answer without CORS (their pages cannot read it); other methods
+    // are refused.
+    let other = get_from("https://evil.example").await;
+    assert_eq!(other.header("access-control-allow-origin"), None);
+    let posted = post(host.addr, "/api/promise", &[], b"").await;
+    assert_eq!(posted.status, 405);
+    assert_eq!(posted.header("allow"), Some("GET"));
+    assert!(mail.delivered_kind("forward").len() == 1);
+    host.shutdown().await;
+}
+
+/// This machine's clock (the workspace's chrono has no `clock` feature).
+fn wall_clock() -> chrono::DateTime<chrono::Utc> {
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("the clock is after 1970");
+    chrono::DateTime::from_timestamp_millis(since_epoch.as_millis() as i64).expect("in range")
+}

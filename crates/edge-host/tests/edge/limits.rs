@@ -182,8 +182,26 @@ async fn a_full_instance_pool_is_a_503_with_retry_after_and_the_components_heade
         stream.write_all(&head).await.unwrap();
         held.push(stream);
     }
-    let busy = submit_until(&stack.host, 503, Duration::from_secs(10)).await;
-    assert_eq!(busy.status, 503, "{}", busy.text());
+    // Seen twice in full parallel runs on two cores (never alone): no 503 within 10 s. The
+    // window is wider now, and a failure says what the held uploads got back, if anything.
+    let busy = submit_until(&stack.host, 503, Duration::from_secs(20)).await;
+    if busy.status != 503 {
+        let mut answered = Vec::new();
+        for stream in &mut held {
+            let mut buffer = [0u8; 512];
+            let read = timeout(Duration::from_millis(200), stream.read(&mut buffer)).await;
+            answered.push(match read {
+                Ok(Ok(n)) => String::from_utf8_lossy(&buffer[..n]).into_owned(),
+                Ok(Err(e)) => format!("read error: {e}"),
+                Err(_) => "still held".to_owned(),
+            });
+        }
+        panic!(
+            "no 503 with every slot held: {} {}; the held uploads: {answered:?}",
+            busy.status,
+            busy.text()
+        );
+    }
     let wait: u64 = busy
         .header("retry-after")
         .expect("Retry-After")
