@@ -13,9 +13,11 @@ use wasm_bindgen::prelude::*;
 use crate::browser::{fetch_json, get, get_str, local_time};
 use crate::state::Options;
 
-/// How long one answer is used before the next is asked for: the dates move with the clock,
-/// by at most this much in between (a weekend or holiday only ever moves them later), and the
-/// edge is asked at most once per this period per page.
+/// How long one answer is used before the next is asked for: the edge is asked at most once
+/// per this period per page. The business clock's dates only move later as time passes, and
+/// by no more than the time passed, so a line shown while the agent types is early by at most
+/// this much; after an idle spell it can be older (asked again on the next keystroke). The
+/// confirmation and the acknowledgement give the exact dates.
 pub const REFRESH_MS: f64 = 5.0 * 60.0 * 1000.0;
 
 thread_local! {
