@@ -160,9 +160,13 @@ impl Manifest {
     }
 }
 
-/// Spin's rule: lowercase ASCII letters, digits and underscores, starting with a letter.
+/// Spin's rule (`spin-expressions` 4.0.2, `Key::validate`): lowercase ASCII letters, digits
+/// and underscores, starting with a letter, ending with a letter or digit, never two
+/// underscores in a row (so every name maps to one `SPIN_VARIABLE_…` environment variable).
 pub fn is_variable_name(name: &str) -> bool {
     name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name.ends_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && !name.contains("__")
         && name
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')

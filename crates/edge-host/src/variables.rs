@@ -168,6 +168,25 @@ greeting = "api={{ mail_api }}!"
     }
 
     #[test]
+    fn variable_names_follow_spins_rule() {
+        for good in ["mail_api", "a", "link_secret_2", "x9"] {
+            assert!(is_variable_name(good), "{good}");
+        }
+        for bad in [
+            "",
+            "Mail",
+            "_mail",
+            "9a",
+            "mail_",
+            "mail__api",
+            "mail-api",
+            "maïl",
+        ] {
+            assert!(!is_variable_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
     fn missing_required_variable_names_its_environment_variable() {
         let error = Variables::resolve(&manifest(), |_| None, &BTreeMap::new()).unwrap_err();
         assert!(
