@@ -150,7 +150,7 @@ pub enum RuntimeError {
     /// The engine could not be configured, or the component file not read or compiled.
     #[error("could not load the component {path}: {reason}")]
     Load {
-        /// The component file; empty when the engine itself failed.
+        /// The component file.
         path: String,
         /// wasmtime's error chain.
         reason: String,
@@ -159,6 +159,9 @@ pub enum RuntimeError {
     /// does not export `wasi:http/incoming-handler`; wasmtime's error chain.
     #[error("the component does not fit this host: {0}")]
     Link(String),
+    /// wasmtime could not make an engine with either allocator; its error chain.
+    #[error("could not start the WebAssembly engine: {0}")]
+    Engine(String),
 }
 
 /// A compiled, linked component, ready to instantiate per request.
@@ -175,7 +178,7 @@ const MEMORY_LIMIT: usize = 256 * 1024 * 1024;
 impl EdgeRuntime {
     /// An engine for async component instances: a pooling allocator (512 instances, 256 MiB of
     /// linear memory each) where the address space can be reserved, else on-demand allocation.
-    /// `Err`: [`RuntimeError::Load`] with an empty path.
+    /// `Err`: [`RuntimeError::Engine`].
     pub fn engine() -> Result<Engine, RuntimeError> {
         let mut config = wasmtime::Config::new();
         // Like Spin: a pooling allocator makes instance-per-request cheap (slots are reused,
@@ -192,10 +195,7 @@ impl EdgeRuntime {
             return Ok(engine);
         }
         config.allocation_strategy(wasmtime::InstanceAllocationStrategy::OnDemand);
-        Engine::new(&config).map_err(|e| RuntimeError::Load {
-            path: String::new(),
-            reason: e.to_string(),
-        })
+        Engine::new(&config).map_err(|e| RuntimeError::Engine(format!("{e:#}")))
     }
 
     /// Compiles the component file at `path` (`wasm32-wasip2`) for `engine`: once, then
