@@ -193,7 +193,11 @@ impl Mailbox {
             .await
         {
             Ok(body) => body.to_bytes(),
-            Err(_) => return json_error(StatusCode::PAYLOAD_TOO_LARGE, "The email is too large."),
+            // Over the limit is the sender's mistake; a connection that broke is not.
+            Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+                return json_error(StatusCode::PAYLOAD_TOO_LARGE, "The email is too large.")
+            }
+            Err(_) => return json_error(StatusCode::BAD_REQUEST, "The email could not be read."),
         };
         let accepted = match sender {
             None => self.accept_webhook(&body),
