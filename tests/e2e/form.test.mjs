@@ -420,6 +420,23 @@ test('failed sending keeps the draft; a reload restores it from sessionStorage',
   assert.deepEqual(page.problems, []);
 });
 
+test('stored drafts of another shape are dropped, and a 422 without its errors list says so: the form never sticks', async () => {
+  const page = await openPortal(browser, target.url);
+  await page.evaluate(() => sessionStorage.setItem('rsos-form:drafts:v1', '{"active":0,"drafts":null}'));
+  await page.reload();
+  await form(page).waitFor();
+  assert.equal(await field(page, 'Member ID #').inputValue(), '', 'an empty draft, not a broken form');
+  // A 422 from something in between (a gateway) names no fields.
+  await page.route('**/api/requests', (route) => route.fulfill({
+    status: 422, headers: { 'Content-Type': 'application/json' }, body: '{"error":"Unprocessable"}',
+  }));
+  await fill(page);
+  await send(page).click();
+  await host(page).getByText('The server asked for changes but named no field. Check the form and try again.').waitFor();
+  assert.equal(await send(page).getAttribute('aria-disabled'), 'false', 'the agent can send again');
+  assert.deepEqual(page.problems, []);
+});
+
 test('axe-core finds no violations: empty form, errors, warnings, confirmation', async () => {
   const page = await openPortal(browser, target.url);
   assert.deepEqual(await axeScan(page), [], 'empty form');

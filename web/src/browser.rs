@@ -2,7 +2,7 @@
 //! small JS module keeps web-sys bindings (and shipped bytes) down, and keeps every
 //! platform call out of the state and view code.
 
-use js_sys::{Object, Reflect};
+use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(module = "/js/element.js")]
@@ -76,6 +76,16 @@ pub fn fetch_json(
         timeout_ms,
         &Closure::once_into_js(answered),
     );
+}
+
+/// `value` if it is an array, else an empty one: JS `Array.from` (js-sys `Array::from`) throws
+/// on `undefined`, and a throw inside a callback would leave the form stuck mid-send.
+pub fn array(value: &JsValue) -> Array {
+    if Array::is_array(value) {
+        value.clone().unchecked_into()
+    } else {
+        Array::new()
+    }
 }
 
 /// A string property of a JS object, if it is one.

@@ -5,7 +5,7 @@
 use js_sys::{Array, JSON};
 use wasm_bindgen::JsValue;
 
-use crate::browser::{get, get_str, object, session_storage};
+use crate::browser::{array, get, get_str, object, session_storage};
 use crate::request_js;
 use crate::state::{Draft, Options};
 
@@ -23,7 +23,7 @@ pub fn load() -> (Vec<Draft>, usize) {
         return (Vec::new(), 0);
     };
     let active = get(&saved, "active").as_f64().unwrap_or(0.0) as usize;
-    let drafts = Array::from(&get(&saved, "drafts"))
+    let drafts = array(&get(&saved, "drafts"))
         .iter()
         .filter_map(|d| {
             let key = get_str(&d, "key").filter(|k| !k.is_empty())?;

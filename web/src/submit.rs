@@ -11,12 +11,11 @@
 
 use std::rc::Rc;
 
-use js_sys::Array;
 use rsos_rules::notice::{self, Wait};
 use rsos_rules::{Field, OutOfScope, Request};
 use wasm_bindgen::prelude::*;
 
-use crate::browser::{after, clock_in, fetch_json, get, get_str, new_idempotency_key};
+use crate::browser::{after, array, clock_in, fetch_json, get, get_str, new_idempotency_key};
 use crate::request_js;
 use crate::state::{Action, Options, Receipt, ShownError};
 
@@ -217,7 +216,7 @@ pub fn answer(key: &str, reply: &JsValue) -> Answer {
             fresh_key: new_idempotency_key(),
         }),
         422 => {
-            let errors: Vec<ShownError> = Array::from(&get(&json, "errors"))
+            let errors: Vec<ShownError> = array(&get(&json, "errors"))
                 .iter()
                 .filter_map(|e| {
                     Some(ShownError {
