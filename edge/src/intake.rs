@@ -357,7 +357,7 @@ fn delivered(settings: &Settings, assessment: &Assessment, facts: &Facts) -> Rep
     let verdict = &assessment.verdict;
     let verdict_json = RawValue::from_string(verdict.to_json()).ok();
     let received = DateTime::<Utc>::from_timestamp_millis(facts.received_ms).unwrap_or_default();
-    let times = BusinessClock::new(Ruleset::builtin()).service_times(received, 1);
+    let times = BusinessClock::new(Ruleset::builtin()).receipt_times(received);
     match verdict.outcome {
         Outcome::Forward => Reply::json(
             202,

@@ -325,7 +325,8 @@ pub fn details(
     tracking_id: &str,
 ) -> Reply {
     if request.method() != Method::Post {
-        return Reply::error(405, "Only POST is accepted here.").with_header("allow", "POST");
+        return Reply::error(405, "Only POST is accepted here.")
+            .with_header("allow", "POST, OPTIONS");
     }
     if let Some(refused) = guard::repeated_header(headers) {
         return refused;

@@ -151,7 +151,9 @@ fn handle(request: IncomingRequest) -> Response {
         (Ok(settings), Some(Route::Status)) => match request.method() {
             Method::Get => ledger::status_json(settings, &headers, &param),
             Method::Options => preflight(settings, origin.as_deref(), "GET, OPTIONS"),
-            _ => Reply::error(405, "Only GET is accepted here.").with_header("allow", "GET"),
+            _ => {
+                Reply::error(405, "Only GET is accepted here.").with_header("allow", "GET, OPTIONS")
+            }
         },
         (Ok(settings), Some(Route::Details)) => match request.method() {
             Method::Options => preflight(settings, origin.as_deref(), "POST, OPTIONS"),
@@ -165,7 +167,9 @@ fn handle(request: IncomingRequest) -> Response {
                 &rsos_rules::promise_if_sent(platform::now_utc(), rsos_rules::Ruleset::builtin()),
             ),
             Method::Options => preflight(settings, origin.as_deref(), "GET, OPTIONS"),
-            _ => Reply::error(405, "Only GET is accepted here.").with_header("allow", "GET"),
+            _ => {
+                Reply::error(405, "Only GET is accepted here.").with_header("allow", "GET, OPTIONS")
+            }
         },
         (Ok(settings), Some(Route::StatusPage)) => ledger::status_page(settings, &request, &param),
         (Ok(settings), Some(Route::Action)) => ledger::action(settings, request, &param),

@@ -26,8 +26,8 @@ extern "C" {
     #[wasm_bindgen(js_name = newIdempotencyKey)]
     pub fn new_idempotency_key() -> String;
 
-    /// Calls `then` once after `ms` milliseconds.
-    pub fn after(ms: u32, then: &JsValue);
+    #[wasm_bindgen(js_name = after)]
+    fn after_with(ms: u32, then: &JsValue);
 
     pub fn emit(host: &web_sys::Element, name: &str, detail: &JsValue);
 
@@ -76,6 +76,14 @@ pub fn fetch_json(
         timeout_ms,
         &Closure::once_into_js(answered),
     );
+}
+
+/// Calls `then` once after `ms` milliseconds (`setTimeout`). Boxed for the reason
+/// [`fetch_json`] is: one closure shim for every caller (measured with the promise line's
+/// timer: −95 bytes gzip in the request form, +15 in the details form).
+pub fn after(ms: u32, then: impl FnOnce() + 'static) {
+    let then: Box<dyn FnOnce()> = Box::new(then);
+    after_with(ms, &Closure::once_into_js(then));
 }
 
 /// `value` if it is an array, else an empty one: JS `Array.from` (js-sys `Array::from`) throws

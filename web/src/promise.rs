@@ -10,35 +10,32 @@ use std::cell::Cell;
 use rsos_rules::if_sent_now;
 use wasm_bindgen::prelude::*;
 
-use crate::browser::{fetch_json, get, get_str, local_time};
+use crate::browser::{after, fetch_json, get, get_str, local_time};
 use crate::state::Options;
 
-/// How long one answer is used before the next is asked for: the edge is asked at most once
-/// per this period per page. The business clock's dates only move later as time passes, and
-/// by no more than the time passed, so a line shown while the agent types is early by at most
-/// this much; after an idle spell it can be older (asked again on the next keystroke). The
-/// confirmation and the acknowledgement give the exact dates.
-pub const REFRESH_MS: f64 = 5.0 * 60.0 * 1000.0;
+/// The longest one answer is shown (5 minutes): its times are early by at most this much
+/// (the edge's dates move with the clock), and the edge is asked at most this often per page
+/// while the agent types.
+const SHOWN_FOR_MS: u32 = 5 * 60 * 1000;
 
 thread_local! {
-    /// When this page last asked the edge (`Date.now()`, ms); NaN: never. Per page, not per
-    /// form: a page with two forms asks once per period (the second shows the line from its
-    /// next ask). A page-wide cell and the state's `promise`, not yew hooks of the `App`:
+    /// Whether this page has asked the edge and its answer is still shown (or its failure
+    /// still counts). Per page, not per form. A page-wide cell, not yew hooks of the `App`:
     /// `use_state`, `use_mut_ref` and one more effect for this cost 1.1 KB gzip (measured).
-    static ASKED_AT: Cell<f64> = const { Cell::new(f64::NAN) };
+    static ASKED: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Asks the edge for the promise unless this page asked less than [`REFRESH_MS`] ago, and
-/// then calls `shown` once with the sentence to show, or `None` (no answer, an error status,
-/// an answer without both dates). Sends no token and no custom header, so a portal's browser
-/// makes no preflight for it.
-pub fn refresh(options: &Options, shown: impl FnOnce(Option<String>) + 'static) {
-    let now = js_sys::Date::now();
-    let fresh = ASKED_AT.with(|at| now - at.get() < REFRESH_MS);
-    if fresh {
+/// Asks the edge for the promise unless this page's last answer still stands, and calls
+/// `shown` with the sentence to show, or `None` (no answer, an error status, an answer without
+/// its dates); then, once the answer has stood for as long as its dates hold
+/// (`holds_for_s`, until the next midnight in the business zone) or [`SHOWN_FOR_MS`],
+/// whichever is first, calls `shown(None)` and lets the next change ask again. Timed from the
+/// answer's arrival, so the agent's clock plays no part. Sends no token and no custom header,
+/// so a portal's browser makes no preflight for it.
+pub fn refresh(options: &Options, shown: impl Fn(Option<String>) + 'static) {
+    if ASKED.with(|asked| asked.replace(true)) {
         return;
     }
-    ASKED_AT.with(|at| at.set(now));
     fetch_json(
         &options.promise_url(),
         "",
@@ -46,21 +43,37 @@ pub fn refresh(options: &Options, shown: impl FnOnce(Option<String>) + 'static) 
         "",
         None,
         crate::submit::TIMEOUT_MS,
-        move |reply| shown(sentence(&reply)),
+        move |reply| {
+            let (line, holds_ms) = read(&reply);
+            shown(line);
+            after(holds_ms.min(SHOWN_FOR_MS), move || {
+                ASKED.with(|asked| asked.set(false));
+                shown(None);
+            });
+        },
     );
 }
 
 /// The sentence for one `fetchJson` reply (`{status, retryAfter, body}`, or `null`, whose
-/// status reads as undefined).
-fn sentence(reply: &JsValue) -> Option<String> {
-    if get(reply, "status").as_f64() != Some(200.0) {
-        return None;
-    }
+/// status reads as undefined), and how long it holds in ms.
+fn read(reply: &JsValue) -> (Option<String>, u32) {
     let body = get(reply, "body");
-    let respond_by = get_str(&body, "respond_by")?;
-    let first_update = get_str(&body, "first_update")?;
-    Some(if_sent_now(
-        &local_time(&respond_by),
-        &local_time(&first_update),
-    ))
+    let holds_ms = get(&body, "holds_for_s").as_f64().unwrap_or(0.0) * 1000.0;
+    let line = (get(reply, "status").as_f64() == Some(200.0))
+        .then(|| {
+            let respond_by = get_str(&body, "respond_by")?;
+            let next_follow_up = get_str(&body, "next_follow_up")?;
+            Some(if_sent_now(
+                &local_time(&respond_by),
+                &local_time(&next_follow_up),
+            ))
+        })
+        .flatten();
+    // No answer or no hold: ask again at the next change after the full period.
+    let holds_ms = if line.is_some() {
+        holds_ms as u32
+    } else {
+        SHOWN_FOR_MS
+    };
+    (line, holds_ms)
 }

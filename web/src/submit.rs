@@ -140,10 +140,7 @@ impl Delivery {
             ),
         });
         let this = Rc::clone(&self);
-        after(
-            seconds * 1000,
-            &Closure::once_into_js(move || this.attempt(next)),
-        );
+        after(seconds * 1000, move || this.attempt(next));
     }
 }
 

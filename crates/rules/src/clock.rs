@@ -112,6 +112,28 @@ impl<'r> BusinessClock<'r> {
 }
 
 impl BusinessClock<'_> {
+    /// The times a receipt names (SPEC §6–7): when it was received, the respond-by and the
+    /// first follow-up — what the acknowledgement, the 202 and the form's line before sending
+    /// all say. [`BusinessClock::service_times`] with one follow-up.
+    pub fn receipt_times(&self, received: DateTime<Utc>) -> ServiceTimes {
+        self.service_times(received, 1)
+    }
+
+    /// How long, from `now`, the receipt times of a request received then move only with the
+    /// time of day: until the next midnight in the business zone, where a weekend, a holiday
+    /// or the end of a season can move their dates by days (SPEC §6 counts whole business days
+    /// from the day received). Whole seconds, at least 1.
+    pub fn receipt_times_hold_for(&self, now: DateTime<Utc>) -> Duration {
+        let zone = self.ruleset.zone;
+        let today = now.with_timezone(&zone).date_naive();
+        let next_midnight = today.succ_opt().map_or(now, |day| {
+            wall_clock(zone, day, NaiveTime::MIN).with_timezone(&Utc)
+        });
+        Duration::seconds((next_midnight - now).num_seconds().max(1))
+    }
+}
+
+impl BusinessClock<'_> {
     /// Business time between two instants: the local wall-clock time that falls on business
     /// days (SPEC §6: a business day counts 24 hours, so a day of a daylight-saving change
     /// counts 24 too). Zero when `to` is not after `from`.

@@ -141,7 +141,7 @@ pub fn dispatch(
     received: DateTime<Utc>,
     links: &Links,
 ) -> Dispatch {
-    let times = BusinessClock::new(ruleset).service_times(received, 1);
+    let times = BusinessClock::new(ruleset).receipt_times(received);
     let mut stamp = Stamp::new(tracking_id.to_string(), &times);
     stamp.links = links.clone();
     let emails = emails(assessment, ruleset, mailbox, &stamp);

@@ -6,7 +6,7 @@
 //!
 //! Output layer: depends on the vocabulary, the ruleset, the verdict and the clock.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use serde::Serialize;
 
 use crate::clock::{rfc3339, BusinessClock};
@@ -100,33 +100,36 @@ pub fn urgent_banner(verdict: &Verdict) -> Option<UrgentBanner> {
 }
 
 /// What the team promises for a request received at one instant (issue 10): the times the
-/// acknowledgement and the edge's 202 would name for it, from the same business clock (SPEC
-/// §6). The body of `GET /api/promise`, so fields are RFC 3339 strings in the ruleset's zone
-/// (`2026-12-01T15:00:00-05:00`), whole seconds.
+/// acknowledgement and the edge's 202 would name for it ([`BusinessClock::receipt_times`],
+/// SPEC §6), and how long they hold. The body of `GET /api/promise`: the 202's names, RFC 3339
+/// strings in the ruleset's zone (`2026-12-01T15:00:00-05:00`), whole seconds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PromiseIfSent {
-    /// The receipt the promise is for: the edge's clock when it answered.
+    /// The receipt the promise is for: the edge's clock when it answered, whole seconds.
     pub received_at: String,
     /// The team's first answer is due (the 202's `respond_by`).
     pub respond_by: String,
     /// The first agent update is due (the 202's `next_follow_up`).
-    pub first_update: String,
+    pub next_follow_up: Option<String>,
+    /// Seconds these dates hold ([`BusinessClock::receipt_times_hold_for`]): until then a
+    /// request sent gets the same dates, later only by the time passed; after it they can
+    /// move by days, so a form must not show them any longer.
+    pub holds_for_s: i64,
     /// The ruleset version the dates come from ([`Ruleset::version`]).
     pub ruleset: String,
 }
 
-/// The promise for a request received at `now`: what a form can tell the agent before
-/// sending. Exactly [`BusinessClock::service_times`] of `now` with one follow-up, so the
-/// agent is told before sending what the acknowledgement says after.
+/// The promise for a request received at `now` (taken to the whole second): what a form can
+/// tell the agent before sending, the very times the acknowledgement then names.
 pub fn promise_if_sent(now: DateTime<Utc>, ruleset: &Ruleset) -> PromiseIfSent {
-    let times = BusinessClock::new(ruleset).service_times(now, 1);
-    // One follow-up was asked for, so there is one; the respond-by stands in rather than a
-    // panic should that ever change.
-    let first_update = times.follow_ups.first().unwrap_or(&times.respond_by);
+    let now = now.trunc_subsecs(0);
+    let clock = BusinessClock::new(ruleset);
+    let times = clock.receipt_times(now);
     PromiseIfSent {
         received_at: rfc3339(&times.received),
         respond_by: rfc3339(&times.respond_by),
-        first_update: rfc3339(first_update),
+        next_follow_up: times.follow_ups.first().map(rfc3339),
+        holds_for_s: clock.receipt_times_hold_for(now).num_seconds(),
         ruleset: ruleset.version().to_owned(),
     }
 }

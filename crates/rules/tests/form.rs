@@ -171,11 +171,8 @@ fn at(text: &str) -> DateTime<Utc> {
 /// The promise for a receipt, as RFC 3339: (received, respond by, first update).
 fn promise_at(received: &str, ruleset: &Ruleset) -> [String; 3] {
     let promise = promise_if_sent(at(received), ruleset);
-    [
-        promise.received_at,
-        promise.respond_by,
-        promise.first_update,
-    ]
+    let next = promise.next_follow_up.unwrap_or_default();
+    [promise.received_at, promise.respond_by, next]
 }
 
 #[test]
@@ -229,11 +226,11 @@ fn the_promise_is_what_the_acknowledgement_says_after_sending() {
         "2027-11-06T05:30:00Z",
     ] {
         let promise = promise_if_sent(at(received), ruleset);
-        let times = BusinessClock::new(ruleset).service_times(at(received), 1);
+        let times = BusinessClock::new(ruleset).receipt_times(at(received));
         assert_eq!(promise.received_at, rfc3339(&times.received), "{received}");
         assert_eq!(promise.respond_by, rfc3339(&times.respond_by), "{received}");
         assert_eq!(
-            Some(promise.first_update.clone()),
+            promise.next_follow_up,
             times.follow_ups.first().map(rfc3339)
         );
         assert_eq!(promise.ruleset, ruleset.version());
@@ -247,7 +244,7 @@ fn the_promise_is_what_the_acknowledgement_says_after_sending() {
         );
         assert_eq!(rfc3339(&sent.times.respond_by), promise.respond_by);
         let follow_ups: Vec<String> = sent.times.follow_ups.iter().map(rfc3339).collect();
-        assert_eq!(follow_ups, std::slice::from_ref(&promise.first_update));
+        assert_eq!(Some(follow_ups.concat()), promise.next_follow_up);
     }
 }
 
@@ -264,6 +261,70 @@ fn the_promise_follows_the_rulesets_peak_season_targets() {
         promise_at("2026-11-25T20:00:00Z", &ruleset)[1..],
         ["2026-12-03T15:00:00-05:00", "2026-12-10T15:00:00-05:00"]
     );
+}
+
+#[test]
+fn the_promise_holds_until_midnight_in_the_business_zone_and_no_longer() {
+    let ruleset = Ruleset::builtin();
+    // Thursday 19 November 2026, 11:58 PM EST: two minutes to midnight.
+    let before = promise_if_sent(at("2026-11-20T04:58:00Z"), ruleset);
+    assert_eq!(before.holds_for_s, 120);
+    assert_eq!(before.respond_by, "2026-11-24T23:58:00-05:00");
+    // One second before it ends: the same date, 1 min 59 s later.
+    let last = promise_if_sent(at("2026-11-20T04:59:59Z"), ruleset);
+    assert_eq!(last.respond_by, "2026-11-24T23:59:59-05:00");
+    assert_eq!(last.holds_for_s, 1);
+    // Five minutes later it is Friday: the weekend moves the respond-by by a day.
+    let after = promise_if_sent(at("2026-11-20T05:03:00Z"), ruleset);
+    assert_eq!(after.respond_by, "2026-11-25T00:03:00-05:00");
+    assert_eq!(after.holds_for_s, 24 * 3600 - 180);
+}
+
+#[test]
+fn within_its_hold_a_promise_moves_only_by_the_time_passed() {
+    // Every 7 h 13 min over a year (DST changes, holidays, weekends and the peak season of
+    // the ruleset's example included); a later receipt within the hold: the same dates, later
+    // by exactly the time passed.
+    let text = DEFAULT_RULESET_TOML.replacen(
+        "# [[sla.seasons]]\n# name = \"Annual Enrollment Period\"\n# from = \"10-15\"\n# to = \"12-07\"\n# respond_business_days = 5\n# follow_up_business_days = 5",
+        "[[sla.seasons]]\nname = \"Annual Enrollment Period\"\nfrom = \"10-15\"\nto = \"12-07\"\nrespond_business_days = 5\nfollow_up_business_days = 10",
+        1,
+    );
+    let seasonal = Ruleset::from_toml(&text).unwrap_or_else(|e| panic!("{e}"));
+    for ruleset in [Ruleset::builtin(), &seasonal] {
+        let mut t = at("2026-01-01T00:00:00Z");
+        while t < at("2027-01-01T00:00:00Z") {
+            let first = promise_if_sent(t, ruleset);
+            let passed = chrono::Duration::seconds((first.holds_for_s - 1).min(4321));
+            let later = promise_if_sent(t + passed, ruleset);
+            let moved = |a: &str, b: &str| {
+                DateTime::parse_from_rfc3339(b)
+                    .map(|b| b.timestamp())
+                    .and_then(|b| DateTime::parse_from_rfc3339(a).map(|a| b - a.timestamp()))
+                    .unwrap_or(i64::MIN)
+            };
+            let (shift, n) = (
+                moved(&first.received_at, &later.received_at),
+                passed.num_seconds(),
+            );
+            assert_eq!(shift, n, "{t}");
+            // On a business day the times move with the clock; on a weekend or holiday they
+            // stay at 00:00 of the day counted from.
+            let respond_moved = moved(&first.respond_by, &later.respond_by);
+            assert!((0..=n).contains(&respond_moved), "{t}: {respond_moved} s");
+            assert_eq!(
+                first.respond_by.get(..10),
+                later.respond_by.get(..10),
+                "respond-by date, received {t} and {passed} later"
+            );
+            assert_eq!(
+                first.next_follow_up.as_deref().and_then(|d| d.get(..10)),
+                later.next_follow_up.as_deref().and_then(|d| d.get(..10)),
+                "follow-up date, received {t}"
+            );
+            t += chrono::Duration::minutes(7 * 60 + 13);
+        }
+    }
 }
 
 #[test]

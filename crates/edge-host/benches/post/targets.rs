@@ -232,7 +232,7 @@ pub async fn native(
         );
     }
     let received = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default();
-    let times = BusinessClock::new(ruleset).service_times(received, 1);
+    let times = BusinessClock::new(ruleset).receipt_times(received);
     let stamp = Stamp::new(rsos_rules::tracking_id(received, 42), &times);
     for email in emails(&assessment, ruleset, ruleset.mailbox(), &stamp) {
         let mail = serde_json::to_vec(&json!({"to": email.to, "reply_to": email.reply_to, "subject": email.subject, "text": email.text})).expect("JSON");
