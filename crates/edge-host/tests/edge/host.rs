@@ -259,3 +259,41 @@ async fn the_local_mailbox_keeps_only_the_newest_messages() {
         .collect();
     assert_eq!(subjects, ["two", "three"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_local_mailbox_answers_413_only_for_an_email_over_its_limit() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (engine, component) = compiled();
+    let mut config = HostConfig::new(manifest());
+    config.local_mailbox = true;
+    let host = start(engine, component, config).await.unwrap();
+    let json = [("Content-Type", "application/json")];
+    let big = vec![b' '; 1024 * 1024 + 1];
+    let reply = post(host.addr, "/mailbox/webhook", &json, &big).await;
+    assert_eq!(reply.status, 413, "{}", reply.text());
+    // A body that breaks off: 9 of the 100 bytes announced, then the client stops sending.
+    let mut stream = tokio::net::TcpStream::connect(host.addr).await.unwrap();
+    let head = request_bytes(
+        "POST",
+        host.addr,
+        "/mailbox/webhook",
+        &[json[0], ("Content-Length", "100")],
+        b"",
+    );
+    let mut head = String::from_utf8(head)
+        .unwrap()
+        .replace("Content-Length: 0\r\n", "");
+    head.push_str("{\"to\":\"x\"");
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.shutdown().await.unwrap();
+    let mut bytes = Vec::new();
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_end(&mut bytes),
+    )
+    .await;
+    let reply = parse_reply(&bytes).expect("an answer");
+    assert_eq!(reply.status, 400, "{}", reply.text());
+    assert!(host.mailbox.messages().is_empty());
+    host.shutdown().await;
+}
