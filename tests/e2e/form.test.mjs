@@ -117,16 +117,15 @@ test('before sending: the line goes when its dates stop holding, and the next ch
         received_at: '2026-11-19T23:59:58-05:00',
         respond_by: '2026-11-24T23:59:58-05:00',
         next_follow_up: '2026-11-26T23:59:58-05:00',
-        holds_for_s: 1,
+        holds_for_s: 3,
         ruleset: 'test',
       }),
     });
   });
   const line = host(page).getByText(/^If you send now/);
   await fill(page);
-  await line.waitFor();
-  assert.match(await line.textContent(), /answer by Tuesday, November 24, 2026 at 11:59 PM EST/);
-  await line.waitFor({ state: 'detached', timeout: 5000 });
+  await host(page).getByText(/If you send now: answer by Tuesday, November 24, 2026 at 11:59 PM EST/).waitFor();
+  await line.waitFor({ state: 'detached', timeout: 10000 });
   await field(page, 'Reference # (optional)').fill('REF-3');
   await eventually(() => asked, 2, 'asked again after the hold ended');
   await line.waitFor();

@@ -15,11 +15,12 @@
 //! and no unwinding paths are left in the WASM, about 13 KB gzip of the download. The standard
 //! library is built with its `optimize_for_size` feature (`-Zbuild-std-features`: smaller
 //! variants of sorting, formatting and the like, the same results): −0.5 KB gzip for each
-//! form, measured 2026-11-30. These flags are unstable, so the pinned stable toolchain is told to accept them with
-//! `RUSTC_BOOTSTRAP=1` (as the fuzz build already does) and needs the `rust-src` component,
-//! which `cargo xtask setup` installs. Only this one artefact is built that way; every test
-//! and every other crate builds on plain stable. `cargo xtask build-form --stable` is the
-//! fallback for a toolchain without `rust-src` or when a Rust release breaks the flags.
+//! form, measured 2026-11-30. These flags are unstable, so the pinned stable toolchain is
+//! told to accept them with `RUSTC_BOOTSTRAP=1` (as the fuzz build already does) and needs
+//! the `rust-src` component, which `cargo xtask setup` installs. Only this one artefact is
+//! built that way; every test and every other crate builds on plain stable. `cargo xtask
+//! build-form --stable` is the fallback for a toolchain without `rust-src` or when a Rust
+//! release breaks the flags.
 //!
 //! `test` runs the form's WASM tests in headless Chromium (wasm-bindgen-test, including the
 //! shared `tests/vectors`) and then the end-to-end tests in `tests/e2e` (playwright-core
@@ -144,8 +145,9 @@ pub fn build(toolchain: Toolchain) -> Result<PathBuf> {
         if toolchain == Toolchain::BuildStd {
             compile
                 .arg("-Zbuild-std=std,panic_abort")
-                // Replaces std's default features (only `panic-unwind` matters for this
-                // target, and immediate-abort does not unwind).
+                // Replaces Cargo's default list (`panic-unwind`, `backtrace`): neither does
+                // anything here, immediate-abort does not unwind and this target has no
+                // backtraces.
                 .arg("-Zbuild-std-features=optimize_for_size")
                 .env("RUSTC_BOOTSTRAP", "1")
                 .env("RUSTFLAGS", IMMEDIATE_ABORT_RUSTFLAGS);

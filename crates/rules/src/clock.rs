@@ -122,7 +122,10 @@ impl BusinessClock<'_> {
     /// How long, from `now`, the receipt times of a request received then move only with the
     /// time of day: until the next midnight in the business zone, where a weekend, a holiday
     /// or the end of a season can move their dates by days (SPEC §6 counts whole business days
-    /// from the day received). Whole seconds, at least 1.
+    /// from the day received). Whole seconds, at least 1. Within it the times move forward
+    /// with the clock or not at all, in every zone a ruleset may name
+    /// ([`crate::SUPPORTED_ZONES`]: US zones and UTC, whose clocks change on Sundays at
+    /// 02:00); a zone that changes its clock at midnight on a business day would need more.
     pub fn receipt_times_hold_for(&self, now: DateTime<Utc>) -> Duration {
         let zone = self.ruleset.zone;
         let today = now.with_timezone(&zone).date_naive();

@@ -266,17 +266,18 @@ fn the_promise_follows_the_rulesets_peak_season_targets() {
 #[test]
 fn the_promise_holds_until_midnight_in_the_business_zone_and_no_longer() {
     let ruleset = Ruleset::builtin();
-    // Thursday 19 November 2026, 11:58 PM EST: two minutes to midnight.
-    let before = promise_if_sent(at("2026-11-20T04:58:00Z"), ruleset);
+    // Tuesday 17 November 2026, 11:58 PM EST: two minutes to midnight.
+    let before = promise_if_sent(at("2026-11-18T04:58:00Z"), ruleset);
     assert_eq!(before.holds_for_s, 120);
-    assert_eq!(before.respond_by, "2026-11-24T23:58:00-05:00");
+    assert_eq!(before.respond_by, "2026-11-20T23:58:00-05:00");
     // One second before it ends: the same date, 1 min 59 s later.
-    let last = promise_if_sent(at("2026-11-20T04:59:59Z"), ruleset);
-    assert_eq!(last.respond_by, "2026-11-24T23:59:59-05:00");
+    let last = promise_if_sent(at("2026-11-18T04:59:59Z"), ruleset);
+    assert_eq!(last.respond_by, "2026-11-20T23:59:59-05:00");
     assert_eq!(last.holds_for_s, 1);
-    // Five minutes later it is Friday: the weekend moves the respond-by by a day.
-    let after = promise_if_sent(at("2026-11-20T05:03:00Z"), ruleset);
-    assert_eq!(after.respond_by, "2026-11-25T00:03:00-05:00");
+    // Five minutes later it is Wednesday: the weekend moves the respond-by by two days and
+    // five minutes, from Friday night to Monday.
+    let after = promise_if_sent(at("2026-11-18T05:03:00Z"), ruleset);
+    assert_eq!(after.respond_by, "2026-11-23T00:03:00-05:00");
     assert_eq!(after.holds_for_s, 24 * 3600 - 180);
 }
 

@@ -115,7 +115,7 @@ pub fn form_view(
                         { if busy { "Sending…" } else { "Send request" } }
                     </button>
                     // What the agent can tell the member before sending (promise.rs).
-                    if let Some(line) = state.promise.as_ref().filter(|_| sendable && !busy) {
+                    if let Some(line) = state.promise.as_ref().filter(|_| sendable && !busy && crate::promise::holds()) {
                         <p>{line}</p>
                     }
                     if matches!(state.phase, Phase::Failed { .. }) {
