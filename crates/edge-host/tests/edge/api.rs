@@ -531,11 +531,7 @@ async fn the_promise_before_sending_is_what_the_receipt_then_says() {
         Some("https://portal.example")
     );
     let promise = reply.json();
-    let received: chrono::DateTime<chrono::Utc> = promise["received_at"]
-        .as_str()
-        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-        .map(|t| t.with_timezone(&chrono::Utc))
-        .expect("received_at is RFC 3339");
+    let received = instant(&promise["received_at"]);
     assert!(before <= received && received <= after, "{received}");
     let expected = rsos_rules::promise_if_sent(received, ruleset);
     assert_eq!(
@@ -554,11 +550,7 @@ async fn the_promise_before_sending_is_what_the_receipt_then_says() {
     let sent = submit(&host, Some("promise-1"), &forwardable()).await;
     assert_eq!(sent.status, 202, "{}", sent.text());
     let body = sent.json();
-    let received: chrono::DateTime<chrono::Utc> = body["received_at"]
-        .as_str()
-        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-        .map(|t| t.with_timezone(&chrono::Utc))
-        .expect("received_at is RFC 3339");
+    let received = instant(&body["received_at"]);
     let promised = rsos_rules::promise_if_sent(received, ruleset);
     assert_eq!(body["respond_by"], promised.respond_by.as_str());
     assert_eq!(
@@ -575,6 +567,15 @@ async fn the_promise_before_sending_is_what_the_receipt_then_says() {
     assert_eq!(posted.header("allow"), Some("GET, OPTIONS"));
     assert!(mail.delivered_kind("forward").len() == 1);
     host.shutdown().await;
+}
+
+/// An RFC 3339 instant of a reply.
+fn instant(value: &Value) -> chrono::DateTime<chrono::Utc> {
+    value
+        .as_str()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .expect("an RFC 3339 instant")
 }
 
 /// This machine's clock (the workspace's chrono has no `clock` feature).
