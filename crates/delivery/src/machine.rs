@@ -483,41 +483,24 @@ impl Delivery {
     }
 
     fn on_record(&mut self, now_ms: u64, started: u64, bytes: Option<Vec<u8>>) -> Step {
-        if self.pending_only {
+        // Finishing a pending delivery or applying an action: the record must be there.
+        if self.pending_only || self.action.is_some() {
             let Some(record) = bytes.as_deref().map(Record::decode) else {
                 return self.finish(Finish::NotFound);
             };
             let Some(record) = record else {
                 return self.finish(Finish::Unreadable);
             };
-            if record.delivered {
+            let done = match &self.action {
+                Some((_, action_id)) if !self.pending_only => {
+                    record.delivered && record.applied.contains(action_id)
+                }
+                _ => record.delivered,
+            };
+            if done {
                 return self.finish(Finish::Replayed(record.facts()));
             }
-            let leased = record.leased(now_ms);
-            let round = record.round;
-            self.record = Some(record);
-            if leased {
-                return self.wait(now_ms, started);
-            }
-            return self.claim_after(now_ms, started, round);
-        }
-        if let Some((_, action_id)) = &self.action {
-            let Some(record) = bytes.as_deref().map(Record::decode) else {
-                return self.finish(Finish::NotFound);
-            };
-            let Some(record) = record else {
-                return self.finish(Finish::Unreadable);
-            };
-            if record.delivered && record.applied.contains(action_id) {
-                return self.finish(Finish::Replayed(record.facts()));
-            }
-            let leased = record.leased(now_ms);
-            let round = record.round;
-            self.record = Some(record);
-            if leased {
-                return self.wait(now_ms, started);
-            }
-            return self.claim_after(now_ms, started, round);
+            return self.keep(now_ms, started, record);
         }
         let Some(bytes) = bytes else {
             self.record = None;
@@ -536,13 +519,20 @@ impl Delivery {
         if record.delivered {
             return self.finish(Finish::Replayed(record.facts()));
         }
+        self.keep(now_ms, started, record)
+    }
+
+    /// Holds on to an unfinished `record`: waits out another holder's lease, else claims the
+    /// round after the record's.
+    fn keep(&mut self, now_ms: u64, started: u64, record: Record) -> Step {
         let leased = record.leased(now_ms);
         let round = record.round;
         self.record = Some(record);
         if leased {
-            return self.wait(now_ms, started);
+            self.wait(now_ms, started)
+        } else {
+            self.claim_after(now_ms, started, round)
         }
-        self.claim_after(now_ms, started, round)
     }
 
     fn count_limit(&mut self, i: usize) -> Step {
