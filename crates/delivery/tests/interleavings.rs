@@ -11,6 +11,8 @@
 //! round's winner writes within a lease of its count). The last tests show the checker finds
 //! the duplicates that appear when that assumption, or the mail API's deduplication, is dropped.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
 
@@ -169,18 +171,7 @@ impl World {
     /// A delivered, tracked request in the store, and one action contender per `model.actions`.
     fn tracked(model: &Model, config: Config) -> World {
         let keys = RecordKeys::new("A12345", "draft-1");
-        let request = rsos_rules::Request {
-            line_of_business: "medicare".into(),
-            topic: "claims".into(),
-            agent_name: "Pat Agent".into(),
-            agent_san: "A12345".into(),
-            agent_email: "pat@agency.example".into(),
-            member_id: "H1234-5678".into(),
-            member_first_name: "John".into(),
-            member_last_name: "Smith".into(),
-            summary: "Claim for the March 3 office visit was denied as out of network.".into(),
-            ..rsos_rules::Request::default()
-        };
+        let request = common::request();
         let ruleset = rsos_rules::Ruleset::builtin();
         let assessment = rsos_rules::assess(&request, ruleset);
         let received = chrono::DateTime::from_timestamp_millis(0).unwrap_or_default();

@@ -1,6 +1,8 @@
 //! Every transition of the delivery machine, natively: a memory store, a hand-moved clock and a
 //! scripted mail API. One test per behaviour of `src/machine.rs`.
 
+mod common;
+
 use std::collections::VecDeque;
 
 use rsos_delivery::limits::{RateCheck, PER_SAN};
@@ -802,18 +804,7 @@ fn a_store_failure_finishes_with_what_the_mail_api_accepted() {
 
 /// A forwarded request with its ledger entry, as the edge submits it.
 fn tracked(tracking: &str) -> NewRequest {
-    let request = rsos_rules::Request {
-        line_of_business: "medicare".into(),
-        topic: "claims".into(),
-        agent_name: "Pat Agent".into(),
-        agent_san: "A12345".into(),
-        agent_email: "pat@agency.example".into(),
-        member_id: "H1234-5678".into(),
-        member_first_name: "John".into(),
-        member_last_name: "Smith".into(),
-        summary: "Claim for the March 3 office visit was denied as out of network.".into(),
-        ..rsos_rules::Request::default()
-    };
+    let request = common::request();
     let ruleset = rsos_rules::Ruleset::builtin();
     let assessment = rsos_rules::assess(&request, ruleset);
     let received = chrono::DateTime::from_timestamp_millis(T0 as i64).unwrap();

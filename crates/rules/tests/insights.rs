@@ -1,6 +1,8 @@
 //! Coaching insights (issue 12): what each request and action counts, the report, and that no
 //! counted name can carry anything but codes.
 
+mod common;
+
 use chrono::{TimeZone, Utc};
 use chrono_tz::America::New_York;
 use rsos_rules::insights::{
@@ -14,19 +16,9 @@ fn ruleset() -> &'static Ruleset {
     Ruleset::builtin()
 }
 
+/// The shared valid request (`common::valid`).
 fn request() -> Request {
-    Request {
-        line_of_business: "medicare".into(),
-        topic: "claims".into(),
-        agent_name: "Pat Agent".into(),
-        agent_san: "A12345".into(),
-        agent_email: "pat@agency.example".into(),
-        member_id: "H1234-5678".into(),
-        member_first_name: "John".into(),
-        member_last_name: "Smith".into(),
-        summary: "Claim for the March 3 office visit was denied as out of network.".into(),
-        ..Request::default()
-    }
+    common::valid()
 }
 
 fn names(metrics: &[Metric]) -> Vec<String> {

@@ -1,6 +1,8 @@
 //! The promise ledger (SPEC §9): every transition, every date, pause and resume across a
 //! holiday and a daylight-saving change, repeated actions and actions on a resolved request.
 
+mod common;
+
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use chrono_tz::America::New_York;
 use rsos_rules::ledger::{
@@ -23,19 +25,9 @@ fn ny(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
+/// The shared valid request (`common::valid`).
 fn request() -> Request {
-    Request {
-        line_of_business: "medicare".into(),
-        topic: "claims".into(),
-        agent_name: "Pat Agent".into(),
-        agent_san: "A12345".into(),
-        agent_email: "pat@agency.example".into(),
-        member_id: "H1234-5678".into(),
-        member_first_name: "John".into(),
-        member_last_name: "Smith".into(),
-        summary: "Claim for the March 3 office visit was denied as out of network.".into(),
-        ..Request::default()
-    }
+    common::valid()
 }
 
 fn opened(received: DateTime<Utc>) -> Entry {
@@ -445,7 +437,7 @@ fn each_action_sends_what_it_promises() {
     );
     assert_eq!(emails.len(), 1);
     assert_eq!(emails[0].kind, EmailKind::DetailsRequest);
-    assert_eq!(emails[0].to, "pat@agency.example");
+    assert_eq!(emails[0].to, "pat.agent@agency.example");
     assert!(emails[0].subject.contains("RSOS-T"));
     assert!(
         !emails[0].subject.contains("Smith"),
