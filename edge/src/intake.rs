@@ -213,15 +213,16 @@ fn submit(settings: &Settings, kv: &Kv, submission: Submission<'_>) -> Reply {
     let config = Config::for_mail_timeout(settings.mail_timeout_ms, mailer.two_phase());
     let mut delivery = Delivery::new(config, keys, fingerprint, fresh, limits);
     let finish = run(&mut delivery, kv, &mut mailer, &WasiClock);
-    // A request the store holds counts once, in the week it was received, whichever answer
-    // (first, replay, or a 503 half-way) first reaches its agent.
-    if let Finish::Delivered(facts) | Finish::Replayed(facts) | Finish::MailFailed { facts, .. } =
-        &finish
-    {
-        let received =
-            DateTime::<Utc>::from_timestamp_millis(facts.received_ms).unwrap_or(received);
-        let tally = insights::recorded(&assessment, &facts.tracking_id, received, ruleset);
-        crate::insights::count(kv, &tally);
+    // A request the store holds counts once, in the week it was received, at the first
+    // answer its record holds (every email out, or a 503 half-way); replays and retries
+    // after it do not count.
+    if let Finish::Delivered(facts) | Finish::MailFailed { facts, .. } = &finish {
+        if facts.first_answer {
+            let received =
+                DateTime::<Utc>::from_timestamp_millis(facts.received_ms).unwrap_or(received);
+            let tally = insights::recorded(&assessment, received, ruleset);
+            crate::insights::count(kv, &tally);
+        }
     }
     answer(settings, &assessment, finish, &key)
 }

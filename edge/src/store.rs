@@ -1,9 +1,9 @@
-//! Spin key-value through `wasi:keyvalue` (store and atomics, 0.2.0-draft2, served by Spin 3.0
+//! Spin key-value through `wasi:keyvalue` (store, atomics and batch, 0.2.0-draft2, served by Spin 3.0
 //! and later from the stores the manifest grants), as the delivery core's [`Store`]. Errors say
 //! which operation failed, never which key (keys may be derived from an agent's SAN or address).
 
 use rsos_delivery::{KeyPage, Store, StoreError};
-use spin_sdk::wit::wasi::keyvalue::{atomics, store};
+use spin_sdk::wit::wasi::keyvalue::{atomics, batch, store};
 
 /// The component's `default` store.
 pub struct Kv(store::Bucket);
@@ -27,6 +27,10 @@ impl Store for Kv {
         self.0
             .set(key, value)
             .map_err(|_| StoreError { operation: "write" })
+    }
+
+    fn set_many(&self, pairs: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
+        batch::set_many(&self.0, pairs).map_err(|_| StoreError { operation: "write" })
     }
 
     fn delete(&self, key: &str) -> Result<(), StoreError> {

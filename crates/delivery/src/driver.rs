@@ -89,6 +89,7 @@ pub fn perform(
     match step {
         Step::Get { key } => stored(store.get(&key).map(Answer::Got)),
         Step::Set { key, value } => stored(store.set(&key, &value).map(|()| Answer::Written)),
+        Step::SetMany { pairs } => stored(store.set_many(&pairs).map(|()| Answer::Written)),
         Step::Increment { key, delta } => stored(store.increment(&key, delta).map(Answer::Counted)),
         Step::Sleep { ms } => {
             clock.sleep_ms(ms);

@@ -118,6 +118,13 @@ pub enum Step {
         /// The bytes.
         value: Vec<u8>,
     },
+    /// Write every pair in one store call (Spin: `wasi:keyvalue/batch.set-many`, one
+    /// transaction on SQLite, `MSET` on Redis; see [`crate::Store::set_many`]); answer
+    /// [`Answer::Written`].
+    SetMany {
+        /// The keys and their bytes.
+        pairs: Vec<(String, Vec<u8>)>,
+    },
     /// Add `delta` to the counter at `key` atomically; answer [`Answer::Counted`].
     Increment {
         /// The key.
@@ -231,7 +238,6 @@ enum Awaiting {
     Pointer,
     Record,
     Decide,
-    PointerWritten,
     Sleep,
     Limit(usize),
     Claim(u32),
@@ -394,11 +400,15 @@ impl Delivery {
         match (awaiting, answer) {
             (Awaiting::Done(finish), _) => self.finish(finish),
             // The release after a mail failure could not be written: the lease runs out by
-            // itself, and the agent needs to hear about the mail, not the store.
+            // itself, and the agent needs to hear about the mail, not the store. The store
+            // does not know of this answer, so it is not the one that counts.
             (
-                Awaiting::Write(Then::Finish(f @ Finish::MailFailed { .. })),
+                Awaiting::Write(Then::Finish(Finish::MailFailed { mut facts, failure })),
                 Answer::StoreFailed(_),
-            ) => self.finish(f),
+            ) => {
+                facts.first_answer = false;
+                self.finish(Finish::MailFailed { facts, failure })
+            }
             (_, Answer::StoreFailed(error)) => {
                 let facts = self.owned.and(self.record.as_ref()).map(Record::facts);
                 self.finish(Finish::StoreFailed { facts, error })
@@ -415,10 +425,6 @@ impl Delivery {
             }
             (Awaiting::Record, Answer::Got(bytes)) => self.on_record(now_ms, started, bytes),
             (Awaiting::Decide, Answer::Decided(decision)) => self.on_decided(now_ms, decision),
-            (Awaiting::PointerWritten, Answer::Written) => {
-                self.pointer_written = true;
-                self.work(now_ms)
-            }
             (Awaiting::Limit(i), Answer::Counted(n)) => self.on_limit(now_ms, started, i, n),
             (Awaiting::Claim(round), Answer::Counted(n)) => {
                 self.on_claim(now_ms, started, round, n)
@@ -608,6 +614,7 @@ impl Delivery {
                 delivered: false,
                 ledger: fresh.ledger,
                 applied: Vec::new(),
+                answered: false,
             },
             // We created the record in an earlier round and lost it since: that round ended
             // in a finish, so this cannot happen; stop rather than write a record we lack.
@@ -685,24 +692,13 @@ impl Delivery {
         };
         let Some(i) = record.slots.iter().position(|s| !s.accepted()) else {
             record.delivered = true;
-            let facts = record.facts();
+            let facts = record.answer();
             return self.write(now_ms, Then::Finish(Finish::Delivered(facts)));
         };
         // Every mail call starts right after a write that renewed the lease: the claim, or
         // the record of the previous answer.
         if !self.lease_written {
             return self.write(now_ms, Then::Work);
-        }
-        // A forwarded request can be found by its tracking ID (actions, the status page) as
-        // soon as it is in the store, before any email names it.
-        if !self.pointer_written && record.ledger.is_some() {
-            let key = RecordKeys::tracking(&record.tracking_id);
-            let value = self
-                .keys
-                .as_ref()
-                .map_or_else(Vec::new, |k| k.hash().as_bytes().to_vec());
-            self.awaiting = Awaiting::PointerWritten;
-            return Step::Set { key, value };
         }
         let call = match &record.slots[i].state {
             SlotState::Pending { .. } if self.config.two_phase => Call::Prepare(i),
@@ -725,10 +721,29 @@ impl Delivery {
             now_ms.saturating_add(lease_ms)
         };
         let value = record.encode();
+        let with_pointer = !self.pointer_written && record.ledger.is_some();
+        let tracking_id = record.tracking_id.clone();
         self.awaiting = Awaiting::Write(then);
-        Step::Set {
-            key: self.record_key(),
-            value,
+        if !with_pointer {
+            return Step::Set {
+                key: self.record_key(),
+                value,
+            };
+        }
+        // A forwarded request can be found by its tracking ID (actions, the status page) as
+        // soon as it is in the store, before any email names it: the pointer goes in the same
+        // call as the record's first write (one transaction on Spin's SQLite store instead of
+        // two synced commits). Should the write fail, this submission finishes.
+        self.pointer_written = true;
+        let pointer = self
+            .keys
+            .as_ref()
+            .map_or_else(Vec::new, |k| k.hash().as_bytes().to_vec());
+        Step::SetMany {
+            pairs: vec![
+                (self.record_key(), value),
+                (RecordKeys::tracking(&tracking_id), pointer),
+            ],
         }
     }
 
@@ -738,7 +753,7 @@ impl Delivery {
             return self.read();
         };
         record.lease_until_ms = 0;
-        let facts = record.facts();
+        let facts = record.answer();
         let value = record.encode();
         self.awaiting = Awaiting::Write(Then::Finish(Finish::MailFailed { facts, failure }));
         Step::Set {
@@ -826,7 +841,7 @@ impl Delivery {
         match self.record.as_mut() {
             Some(record) if record.slots.iter().all(Slot::accepted) => {
                 record.delivered = true;
-                let facts = record.facts();
+                let facts = record.answer();
                 self.write(now_ms, Then::Finish(Finish::Delivered(facts)))
             }
             _ => self.write(now_ms, Then::Work),
@@ -950,5 +965,6 @@ fn unreachable_record() -> Record {
         delivered: true,
         ledger: None,
         applied: Vec::new(),
+        answered: true,
     }
 }

@@ -36,6 +36,18 @@ pub struct Record {
     /// The ids of the actions applied to the ledger, so a repeated action is applied once.
     #[serde(default)]
     pub applied: Vec<String>,
+    /// An answer that counts for the insights (every email delivered, or a mail failure) was
+    /// written into this record: later answers (replays, retries) are not the first
+    /// ([`Facts::first_answer`]). Records of the version before this field read as answered:
+    /// that version counted them through a marker of their own, so a request then in flight
+    /// is counted at most once (or, if it had not been answered yet, not at all).
+    #[serde(default = "answered_before")]
+    pub answered: bool,
+}
+
+/// [`Record::answered`] of a record written before the field existed.
+fn answered_before() -> bool {
+    true
 }
 
 /// One email of a request and how far it got.
@@ -111,6 +123,18 @@ impl Record {
                 .collect(),
             delivered: self.delivered,
             ledger: self.ledger.clone().map(Box::new),
+            first_answer: false,
+        }
+    }
+
+    /// Marks the record answered and returns its facts for the answer about to be written
+    /// with it: [`Facts::first_answer`] when no answer was recorded before.
+    pub fn answer(&mut self) -> Facts {
+        let first = !self.answered;
+        self.answered = true;
+        Facts {
+            first_answer: first,
+            ..self.facts()
         }
     }
 }
@@ -128,6 +152,12 @@ pub struct Facts {
     pub delivered: bool,
     /// The ledger entry, for a forwarded request.
     pub ledger: Option<Box<Entry>>,
+    /// This answer is the first the record holds (written with [`Record::answered`]): the
+    /// one the insights count, so a request counts once however often it is retried or
+    /// replayed, with no counter of its own (issue 13: one synced write less per forward on
+    /// Spin's SQLite store). A crash between that write and the count loses the count:
+    /// insights undercount, never overcount.
+    pub first_answer: bool,
 }
 
 /// The record of the request with `tracking_id`, found through its tracking pointer: `None`

@@ -1,5 +1,5 @@
 //! The key-value store the delivery core needs, as a small trait: Spin key-value
-//! (`wasi:keyvalue` store and atomics) in the component, [`MemoryStore`] in native tests.
+//! (`wasi:keyvalue` store, atomics and batch) in the component, [`MemoryStore`] in native tests.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -31,6 +31,11 @@ pub trait Store {
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
     /// Sets `key` to `value`, replacing what was there.
     fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError>;
+    /// Sets every key to its value in one call (Spin 4.0.2's `wasi:keyvalue/batch.set-many`:
+    /// one transaction on SQLite, `MSET` on Redis, both all or none; one write after another
+    /// on Azure Cosmos DB). The core needs only that every key is written once the call
+    /// answers `Ok`; after an `Err` it stops, as after a crash.
+    fn set_many(&self, pairs: &[(String, Vec<u8>)]) -> Result<(), StoreError>;
     /// Removes `key`; absent keys are fine.
     fn delete(&self, key: &str) -> Result<(), StoreError>;
     /// Adds `delta` to the counter at `key` (an absent counter is 0), atomically, and
@@ -67,7 +72,8 @@ impl MemoryStore {
     }
 
     fn entries(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Vec<u8>>> {
-        // Every operation is a single insert or remove: a panic elsewhere leaves the map whole.
+        // No operation panics half-way through its inserts or removes: a poisoned lock still
+        // guards a whole map.
         self.entries.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -95,6 +101,12 @@ impl Store for MemoryStore {
 
     fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
         self.entries().insert(key.to_owned(), value.to_vec());
+        Ok(())
+    }
+
+    /// All or none: one lock.
+    fn set_many(&self, pairs: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
+        self.entries().extend(pairs.iter().cloned());
         Ok(())
     }
 

@@ -185,6 +185,7 @@ impl World {
             delivered: true,
             ledger: Entry::open(&assessment, "T", received, ruleset),
             applied: Vec::new(),
+            answered: true,
         };
         let mut store = BTreeMap::new();
         store.insert(keys.record(), record.encode());
@@ -273,6 +274,11 @@ impl World {
             Step::Set { key, value } => {
                 let mut w = self.clone();
                 w.store.insert(key, value);
+                out.push(w.answered(i, Answer::Written));
+            }
+            Step::SetMany { pairs } => {
+                let mut w = self.clone();
+                w.store.extend(pairs);
                 out.push(w.answered(i, Answer::Written));
             }
             Step::Increment { key, delta } => {
@@ -454,6 +460,32 @@ impl World {
             }
         }
         let over = self.contenders.iter().all(|c| c.status != Status::Live);
+        // The insights count a request at its first recorded answer: never twice, and,
+        // without a crash, once as soon as anyone was answered.
+        // Only submissions count (an outbox sweep holds no request text).
+        let answered: Vec<bool> = self
+            .contenders
+            .iter()
+            .take(model.contenders)
+            .filter_map(|c| match &c.status {
+                Status::Finished(Finish::Delivered(facts) | Finish::MailFailed { facts, .. }) => {
+                    Some(facts.first_answer)
+                }
+                _ => None,
+            })
+            .collect();
+        let firsts = answered.iter().filter(|first| **first).count();
+        if firsts > 1 {
+            return Err(format!("{firsts} answers counted as the first"));
+        }
+        if model.actions.is_empty()
+            && over
+            && self.crashes == model.crashes
+            && !answered.is_empty()
+            && firsts != 1
+        {
+            return Err("answered without a crash, yet no answer counted".into());
+        }
         let undisturbed = self.crashes == model.crashes && self.faults == model.faults;
         if over && undisturbed && !all_delivered {
             return Err(format!(

@@ -172,6 +172,10 @@ impl Store for Counting {
         self.ops.borrow_mut().push("set");
         self.inner.set(key, value)
     }
+    fn set_many(&self, pairs: &[(String, Vec<u8>)]) -> Result<(), rsos_delivery::StoreError> {
+        self.ops.borrow_mut().push("set_many");
+        self.inner.set_many(pairs)
+    }
     fn delete(&self, key: &str) -> Result<(), rsos_delivery::StoreError> {
         self.ops.borrow_mut().push("delete");
         self.inner.delete(key)
@@ -347,6 +351,10 @@ fn step_until_mail(
             Step::Get { key } => Answer::Got(store.get(key).unwrap()),
             Step::Set { key, value } => {
                 store.set(key, value).unwrap();
+                Answer::Written
+            }
+            Step::SetMany { pairs } => {
+                store.set_many(pairs).unwrap();
                 Answer::Written
             }
             Step::Increment { key, delta } => {
@@ -765,6 +773,13 @@ impl Store for FailingWrites {
         self.allowed.set(self.allowed.get() - 1);
         self.inner.set(key, value)
     }
+    fn set_many(&self, pairs: &[(String, Vec<u8>)]) -> Result<(), rsos_delivery::StoreError> {
+        if self.allowed.get() == 0 {
+            return Err(rsos_delivery::StoreError { operation: "write" });
+        }
+        self.allowed.set(self.allowed.get() - 1);
+        self.inner.set_many(pairs)
+    }
     fn delete(&self, key: &str) -> Result<(), rsos_delivery::StoreError> {
         self.inner.delete(key)
     }
@@ -857,10 +872,10 @@ fn a_forwarded_request_can_be_found_by_its_tracking_id_before_any_email_names_it
         &ManualClock::at(T0),
     );
     assert!(matches!(finish, Finish::Delivered(_)), "{finish:?}");
-    // The pointer is written right after the claim write, before the forward.
+    // The pointer goes with the record's first write, in one call, before the forward.
     assert_eq!(
         *store.ops.borrow(),
-        ["get", "increment", "set", "set", "set", "set"]
+        ["get", "increment", "set_many", "set", "set"]
     );
     assert_eq!(
         store.inner.get(&RecordKeys::tracking("T1")).unwrap(),
@@ -1027,4 +1042,79 @@ fn the_outbox_leaves_a_live_owner_alone_and_knows_nothing_of_an_absent_record() 
         &ManualClock::at(T0),
     );
     assert_eq!(finish, Finish::NotFound);
+}
+
+/// One one-phase submission of the request at `T0`.
+fn submit_at_t0(store: &impl Store, tracking: &str, mail: &mut impl Mailer) -> Finish {
+    run(
+        &mut submission(tracking, false),
+        store,
+        mail,
+        &ManualClock::at(T0),
+    )
+}
+
+fn first_answer(finish: &Finish) -> Option<bool> {
+    match finish {
+        Finish::Delivered(facts) | Finish::Replayed(facts) | Finish::MailFailed { facts, .. } => {
+            Some(facts.first_answer)
+        }
+        _ => None,
+    }
+}
+
+#[test]
+fn the_first_answer_is_the_one_the_record_holds_and_no_later_one() {
+    let store = MemoryStore::default();
+    // A 503 half-way is the first answer; the retry that finishes is not, nor is a replay.
+    let finish = submit_at_t0(&store, "T1", &mut HalfWay::default());
+    assert_eq!(first_answer(&finish), Some(true), "{finish:?}");
+    assert!(stored(&store).answered);
+    let finish = submit_at_t0(&store, "T2", &mut Script::one_phase());
+    assert!(matches!(finish, Finish::Delivered(_)), "{finish:?}");
+    assert_eq!(first_answer(&finish), Some(false));
+    let finish = submit_at_t0(&store, "T3", &mut Script::one_phase());
+    assert!(matches!(finish, Finish::Replayed(_)), "{finish:?}");
+    assert_eq!(first_answer(&finish), Some(false));
+}
+
+#[test]
+fn a_delivery_in_one_go_is_the_first_answer() {
+    let store = MemoryStore::default();
+    let finish = submit_at_t0(&store, "T1", &mut Script::one_phase());
+    assert!(matches!(finish, Finish::Delivered(_)), "{finish:?}");
+    assert_eq!(first_answer(&finish), Some(true));
+}
+
+#[test]
+fn a_mail_failure_whose_release_was_not_written_is_not_the_first_answer() {
+    // The record's first write is allowed, the one after the forward too; the release after
+    // the refused acknowledgement fails. The store does not hold this answer, so a later one
+    // must be free to count: this one does not.
+    let store = FailingWrites {
+        inner: MemoryStore::default(),
+        allowed: std::cell::Cell::new(2),
+    };
+    let finish = submit_at_t0(&store, "T1", &mut HalfWay::default());
+    assert!(matches!(finish, Finish::MailFailed { .. }), "{finish:?}");
+    assert_eq!(first_answer(&finish), Some(false));
+    assert!(!stored(&store.inner).answered);
+}
+
+#[test]
+fn a_record_of_the_version_before_the_flag_reads_as_answered() {
+    // That version counted its requests through a marker of their own: finishing one of its
+    // records must not count the request again.
+    let store = MemoryStore::default();
+    submit_at_t0(&store, "T1", &mut HalfWay::default());
+    let mut json: serde_json::Value =
+        serde_json::from_slice(&store.get(&keys().record()).unwrap().unwrap()).unwrap();
+    json.as_object_mut().unwrap().remove("answered");
+    store
+        .set(&keys().record(), &serde_json::to_vec(&json).unwrap())
+        .unwrap();
+    assert!(stored(&store).answered);
+    let finish = submit_at_t0(&store, "T2", &mut Script::one_phase());
+    assert!(matches!(finish, Finish::Delivered(_)), "{finish:?}");
+    assert_eq!(first_answer(&finish), Some(false));
 }

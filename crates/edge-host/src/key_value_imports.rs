@@ -1,7 +1,7 @@
 //! The component's key-value imports, served from [`crate::key_value`] as Spin 4 serves
 //! them (`crates/factor-key-value/src/host.rs`): `fermyon:spin/key-value@2.0.0`, and
-//! `wasi:keyvalue/store` and `wasi:keyvalue/atomics` @0.2.0-draft2 over the same stores and
-//! the same grants. Like Spin, `list-keys` takes no cursor (it answers every key at once and
+//! `wasi:keyvalue/store`, `wasi:keyvalue/atomics` and `wasi:keyvalue/batch` @0.2.0-draft2
+//! over the same stores and the same grants. Like Spin, `list-keys` takes no cursor (it answers every key at once and
 //! refuses a cursor), and a failed swap hands back a fresh compare-and-swap handle that has
 //! already read the current value.
 
@@ -11,7 +11,7 @@ use wasmtime::component::Resource;
 
 use crate::key_value::{CasState, KeyValueStore, SwapError};
 use crate::runtime::bindings::fermyon::spin::key_value;
-use crate::runtime::bindings::wasi::keyvalue::{atomics, store as wasi_store};
+use crate::runtime::bindings::wasi::keyvalue::{atomics, batch, store as wasi_store};
 use crate::runtime::InstanceState;
 
 /// A store handle held by one instance (a `fermyon:spin` store or a `wasi:keyvalue` bucket):
@@ -283,5 +283,58 @@ impl atomics::HostCas for InstanceState {
     async fn drop(&mut self, this: Resource<OpenCas>) -> wasmtime::Result<()> {
         self.table.delete(this)?;
         Ok(())
+    }
+}
+
+/// As Spin's `wasi_keyvalue::batch::Host`: an empty batch is answered without touching the
+/// store.
+impl batch::Host for InstanceState {
+    async fn get_many(
+        &mut self,
+        bucket: Resource<OpenStore>,
+        keys: Vec<String>,
+    ) -> Result<Vec<(String, Option<Vec<u8>>)>, wasi_store::Error> {
+        pause(self.app.key_value_latency).await;
+        let store = self.open_store(&bucket).map_err(wasi_store::Error::Other)?;
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let found = store
+            .get_many(keys)
+            .await
+            .map_err(wasi_store::Error::Other)?;
+        Ok(found.into_iter().map(|(k, v)| (k, Some(v))).collect())
+    }
+
+    async fn set_many(
+        &mut self,
+        bucket: Resource<OpenStore>,
+        key_values: Vec<(String, Vec<u8>)>,
+    ) -> Result<(), wasi_store::Error> {
+        pause(self.app.key_value_latency).await;
+        let store = self.open_store(&bucket).map_err(wasi_store::Error::Other)?;
+        if key_values.is_empty() {
+            return Ok(());
+        }
+        store
+            .set_many(key_values)
+            .await
+            .map_err(wasi_store::Error::Other)
+    }
+
+    async fn delete_many(
+        &mut self,
+        bucket: Resource<OpenStore>,
+        keys: Vec<String>,
+    ) -> Result<(), wasi_store::Error> {
+        pause(self.app.key_value_latency).await;
+        let store = self.open_store(&bucket).map_err(wasi_store::Error::Other)?;
+        if keys.is_empty() {
+            return Ok(());
+        }
+        store
+            .delete_many(keys)
+            .await
+            .map_err(wasi_store::Error::Other)
     }
 }

@@ -36,7 +36,7 @@ pub(crate) mod bindings {
 }
 
 use bindings::fermyon::spin::{key_value, variables};
-use bindings::wasi::keyvalue::{atomics as wasi_atomics, store as wasi_store};
+use bindings::wasi::keyvalue::{atomics as wasi_atomics, batch as wasi_batch, store as wasi_store};
 
 /// What every instance shares: resolved variables, key-value stores and outbound rules.
 #[derive(Clone)]
@@ -208,7 +208,7 @@ impl EdgeRuntime {
     }
 
     /// Links WASI 0.2, `wasi:http`, `fermyon:spin/key-value@2.0.0`,
-    /// `fermyon:spin/variables@2.0.0` and `wasi:keyvalue` store and atomics (0.2.0-draft2) for
+    /// `fermyon:spin/variables@2.0.0` and `wasi:keyvalue` store, atomics and batch (0.2.0-draft2) for
     /// `component`, and pre-instantiates it over `app`. `Err`: [`RuntimeError::Link`].
     pub fn new(
         engine: &Engine,
@@ -226,6 +226,8 @@ impl EdgeRuntime {
         wasi_store::add_to_linker::<InstanceState, HasSelf<InstanceState>>(&mut linker, |s| s)
             .map_err(link)?;
         wasi_atomics::add_to_linker::<InstanceState, HasSelf<InstanceState>>(&mut linker, |s| s)
+            .map_err(link)?;
+        wasi_batch::add_to_linker::<InstanceState, HasSelf<InstanceState>>(&mut linker, |s| s)
             .map_err(link)?;
         let pre = linker.instantiate_pre(component).map_err(link)?;
         let pre = ProxyPre::new(pre).map_err(link)?;

@@ -209,7 +209,8 @@ pub const UNKNOWN_SAN: &str = "-";
 /// What to count for one answer: under one week and agent, items each counted at most once
 /// per identity. The shell keeps a marker per identity (an atomic increment: only the first
 /// caller sees 1) and increments the counters only then, so retries, replays and concurrent
-/// instances never count twice.
+/// instances never count twice. An item without an identity is counted every time it is
+/// given: [`recorded`]'s, which the edge gives only at a request's first recorded answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tally {
     /// The ISO week counted in (`2026-W49`, business zone).
@@ -230,19 +231,16 @@ pub struct TallyItem {
     pub counts: Vec<(Metric, i64)>,
 }
 
-/// What a request the edge recorded counts (forwarded or out of scope), once per tracking ID,
-/// in the week it was received.
-pub fn recorded(
-    assessment: &Assessment,
-    tracking_id: &str,
-    received: DateTime<Utc>,
-    ruleset: &Ruleset,
-) -> Tally {
+/// What a request the edge recorded counts (forwarded or out of scope), in the week it was
+/// received. It carries no identity: the edge counts it once, at the first answer its
+/// delivery record holds (`rsos_delivery::Facts::first_answer`), which costs no counter of
+/// its own (issue 13).
+pub fn recorded(assessment: &Assessment, received: DateTime<Utc>, ruleset: &Ruleset) -> Tally {
     Tally {
         week: week_of(received, ruleset),
         agent_san: assessment.request.agent_san.clone(),
         items: vec![TallyItem {
-            once_per: Some(format!("request|{tracking_id}")),
+            once_per: None,
             counts: judged(assessment).into_iter().map(|m| (m, 1)).collect(),
         }],
     }

@@ -223,15 +223,11 @@ fn a_422_counts_each_error_once_per_agent_and_key_and_never_a_broken_san() {
 }
 
 #[test]
-fn a_recorded_request_is_counted_once_per_tracking_id_in_its_week() {
-    let tally = recorded(
-        &assess(&request(), ruleset()),
-        "RSOS-1",
-        monday(),
-        ruleset(),
-    );
+fn a_recorded_request_is_counted_in_its_week_without_an_identity_of_its_own() {
+    let tally = recorded(&assess(&request(), ruleset()), monday(), ruleset());
     assert_eq!(tally.items.len(), 1);
-    assert_eq!(tally.items[0].once_per.as_deref(), Some("request|RSOS-1"));
+    // Once per request is the delivery record's business (its first answer), not a marker's.
+    assert_eq!(tally.items[0].once_per, None);
     assert_eq!(
         tally.items[0].counts,
         [(Metric::Outcome(Outcome::Forward), 1)]

@@ -133,6 +133,19 @@ async fn counts_are_exact_across_two_instances_and_once_under_retries() {
         .contains("where the ID is"));
     assert_eq!(export["report"]["agents"][0]["agent_san"], "A12345");
     assert_eq!(export["report"]["agents"][0]["returns"], 10);
+    // Once-only markers: the returns' outcome and error, 10 each; a forward needs none (its
+    // record's first answer decides, in the write that records it).
+    let mut redis = redis::Client::open(url.as_str())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let markers: Vec<String> = redis::cmd("KEYS")
+        .arg("rsos:kv:default:tally/*/~seen/*")
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    assert_eq!(markers.len(), 20, "{markers:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
