@@ -1,6 +1,7 @@
-//! Spin key-value through `wasi:keyvalue` (store, atomics and batch, 0.2.0-draft2, served by Spin 3.0
-//! and later from the stores the manifest grants), as the delivery core's [`Store`]. Errors say
-//! which operation failed, never which key (keys may be derived from an agent's SAN or address).
+//! Spin key-value through `wasi:keyvalue` (store, atomics and batch, 0.2.0-draft2, served by
+//! Spin 3.0 and later from the stores the manifest grants), as the delivery core's [`Store`].
+//! Errors say which operation failed, never which key (keys may be derived from an agent's SAN
+//! or address).
 
 use rsos_delivery::{KeyPage, Store, StoreError};
 use spin_sdk::wit::wasi::keyvalue::{atomics, batch, store};

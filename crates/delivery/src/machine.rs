@@ -721,15 +721,15 @@ impl Delivery {
             now_ms.saturating_add(lease_ms)
         };
         let value = record.encode();
-        let with_pointer = !self.pointer_written && record.ledger.is_some();
-        let tracking_id = record.tracking_id.clone();
+        let pointer_key = (!self.pointer_written && record.ledger.is_some())
+            .then(|| RecordKeys::tracking(&record.tracking_id));
         self.awaiting = Awaiting::Write(then);
-        if !with_pointer {
+        let Some(pointer_key) = pointer_key else {
             return Step::Set {
                 key: self.record_key(),
                 value,
             };
-        }
+        };
         // A forwarded request can be found by its tracking ID (actions, the status page) as
         // soon as it is in the store, before any email names it: the pointer goes in the same
         // call as the record's first write (one transaction on Spin's SQLite store instead of
@@ -740,10 +740,7 @@ impl Delivery {
             .as_ref()
             .map_or_else(Vec::new, |k| k.hash().as_bytes().to_vec());
         Step::SetMany {
-            pairs: vec![
-                (self.record_key(), value),
-                (RecordKeys::tracking(&tracking_id), pointer),
-            ],
+            pairs: vec![(self.record_key(), value), (pointer_key, pointer)],
         }
     }
 

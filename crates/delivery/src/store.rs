@@ -1,5 +1,6 @@
 //! The key-value store the delivery core needs, as a small trait: Spin key-value
-//! (`wasi:keyvalue` store, atomics and batch) in the component, [`MemoryStore`] in native tests.
+//! (`wasi:keyvalue` store, atomics and batch) in the component, [`MemoryStore`] in native
+//! tests.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;

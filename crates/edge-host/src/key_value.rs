@@ -1,12 +1,12 @@
 //! Spin key-value for the component: one store per label, shared by every instance, behind
 //! both interfaces Spin 3/4 give a component — `fermyon:spin/key-value@2.0.0` and
-//! `wasi:keyvalue@0.2.0-draft2` (store, atomics and batch) — with Spin's semantics per backing, read
-//! from Spin 4.0.2's `crates/key-value-spin` and `crates/key-value-redis`:
+//! `wasi:keyvalue@0.2.0-draft2` (store, atomics and batch) — with Spin's semantics per
+//! backing, read from Spin 4.0.2's `crates/key-value-spin` and `crates/key-value-redis`:
 //!
 //! - [`Backing::File`] is `spin up`'s default store: SQLite through one connection behind a
 //!   mutex, one table `(store, key, value)`, each statement its own transaction with SQLite's
-//!   default durability (a batch's `set-many` and `delete-many` are one transaction each). `increment` reads and writes the counter (eight bytes, little-endian)
-//!   in one transaction. Compare-and-swap remembers the value `current` read; `swap` updates
+//!   default durability (a batch's `set-many` and `delete-many` are one transaction each).
+//!   `increment` reads and writes the counter (eight bytes, little-endian) in one transaction. Compare-and-swap remembers the value `current` read; `swap` updates
 //!   only where the value is still that one — but where `current` saw no value, `swap` is an
 //!   upsert that always succeeds, so a CAS that creates a key is not atomic on Spin's SQLite.
 //! - [`Backing::Redis`] is `runtime-config.redis.toml`: `increment` is `INCRBY` (decimal
@@ -21,7 +21,7 @@
 //! Every operation is counted ([`KeyValueStore::operations`]) so benches can report
 //! operations per request.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -351,6 +351,8 @@ impl KeyValueStore {
     /// error message.
     pub async fn get_many(&self, keys: Vec<String>) -> Result<Vec<(String, Vec<u8>)>, String> {
         self.count();
+        // Each key once, as Spin's SQLite store answers (one `IN rarray(...)` statement).
+        let keys: BTreeSet<String> = keys.into_iter().collect();
         match &self.backend {
             Backend::Memory(map) => {
                 let map = Self::memory(map);
@@ -359,10 +361,7 @@ impl KeyValueStore {
                     .filter_map(|k| map.get(&k).cloned().map(|v| (k, v)))
                     .collect())
             }
-            // Spin reads them with one `IN rarray(...)` statement: one read, as here.
             Backend::Sqlite { connection, label } => Self::sqlite(connection, |c| {
-                // Each key once, as Spin's `IN rarray(...)` answers.
-                let keys: std::collections::BTreeSet<String> = keys.into_iter().collect();
                 let mut found = Vec::new();
                 let mut select =
                     c.prepare_cached("SELECT value FROM spin_key_value WHERE store=$1 AND key=$2")?;

@@ -1,9 +1,9 @@
 //! The component's key-value imports, served from [`crate::key_value`] as Spin 4 serves
 //! them (`crates/factor-key-value/src/host.rs`): `fermyon:spin/key-value@2.0.0`, and
 //! `wasi:keyvalue/store`, `wasi:keyvalue/atomics` and `wasi:keyvalue/batch` @0.2.0-draft2
-//! over the same stores and the same grants. Like Spin, `list-keys` takes no cursor (it answers every key at once and
-//! refuses a cursor), and a failed swap hands back a fresh compare-and-swap handle that has
-//! already read the current value.
+//! over the same stores and the same grants. Like Spin, `list-keys` takes no cursor (it
+//! answers every key at once and refuses a cursor), and a failed swap hands back a fresh
+//! compare-and-swap handle that has already read the current value.
 
 use std::sync::Arc;
 

@@ -208,8 +208,8 @@ impl EdgeRuntime {
     }
 
     /// Links WASI 0.2, `wasi:http`, `fermyon:spin/key-value@2.0.0`,
-    /// `fermyon:spin/variables@2.0.0` and `wasi:keyvalue` store, atomics and batch (0.2.0-draft2) for
-    /// `component`, and pre-instantiates it over `app`. `Err`: [`RuntimeError::Link`].
+    /// `fermyon:spin/variables@2.0.0` and `wasi:keyvalue` store, atomics and batch
+    /// (0.2.0-draft2) for `component`, and pre-instantiates it over `app`. `Err`: [`RuntimeError::Link`].
     pub fn new(
         engine: &Engine,
         component: &Component,
