@@ -130,6 +130,15 @@ pub enum SwapError {
     Store(String),
 }
 
+// Spin's statements (`key-value-spin`), each written once here.
+/// A key's value.
+const SELECT_VALUE: &str = "SELECT value FROM spin_key_value WHERE store=$1 AND key=$2";
+/// Sets a key, creating or overwriting it.
+const UPSERT: &str = "INSERT INTO spin_key_value (store, key, value) VALUES ($1, $2, $3)
+     ON CONFLICT(store, key) DO UPDATE SET value=$3";
+/// Removes a key.
+const DELETE: &str = "DELETE FROM spin_key_value WHERE store=$1 AND key=$2";
+
 const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS spin_key_value (
     store TEXT NOT NULL,
     key   TEXT NOT NULL,
@@ -233,7 +242,7 @@ impl KeyValueStore {
         match &self.backend {
             Backend::Memory(map) => Ok(Self::memory(map).get(key).cloned()),
             Backend::Sqlite { connection, label } => Self::sqlite(connection, |c| {
-                c.prepare_cached("SELECT value FROM spin_key_value WHERE store=$1 AND key=$2")?
+                c.prepare_cached(SELECT_VALUE)?
                     .query_row(params![label, key], |row| row.get::<_, Vec<u8>>(0))
                     .optional()
             }),
@@ -257,12 +266,9 @@ impl KeyValueStore {
                 Ok(())
             }
             Backend::Sqlite { connection, label } => Self::sqlite(connection, |c| {
-                c.prepare_cached(
-                    "INSERT INTO spin_key_value (store, key, value) VALUES ($1, $2, $3)
-                     ON CONFLICT(store, key) DO UPDATE SET value=$3",
-                )?
-                .execute(params![label, key, value])
-                .map(drop)
+                c.prepare_cached(UPSERT)?
+                    .execute(params![label, key, value])
+                    .map(drop)
             }),
             Backend::Redis(redis) => {
                 let mut c = redis.connection.clone();
@@ -285,7 +291,7 @@ impl KeyValueStore {
                 Ok(())
             }
             Backend::Sqlite { connection, label } => Self::sqlite(connection, |c| {
-                c.prepare_cached("DELETE FROM spin_key_value WHERE store=$1 AND key=$2")?
+                c.prepare_cached(DELETE)?
                     .execute(params![label, key])
                     .map(drop)
             }),
@@ -363,8 +369,7 @@ impl KeyValueStore {
             }
             Backend::Sqlite { connection, label } => Self::sqlite(connection, |c| {
                 let mut found = Vec::new();
-                let mut select =
-                    c.prepare_cached("SELECT value FROM spin_key_value WHERE store=$1 AND key=$2")?;
+                let mut select = c.prepare_cached(SELECT_VALUE)?;
                 for key in keys {
                     let value: Option<Vec<u8>> = select
                         .query_row(params![label, key], |row| row.get(0))
@@ -408,11 +413,8 @@ impl KeyValueStore {
             Backend::Sqlite { connection, label } => Self::sqlite(connection, |c| {
                 let tx = c.transaction()?;
                 for (key, value) in pairs {
-                    tx.prepare_cached(
-                        "INSERT INTO spin_key_value (store, key, value) VALUES ($1, $2, $3)
-                         ON CONFLICT(store, key) DO UPDATE SET value=$3",
-                    )?
-                    .execute(params![label, key, value])?;
+                    tx.prepare_cached(UPSERT)?
+                        .execute(params![label, key, value])?;
                 }
                 tx.commit()
             }),
@@ -446,8 +448,7 @@ impl KeyValueStore {
             Backend::Sqlite { connection, label } => Self::sqlite(connection, |c| {
                 let tx = c.transaction()?;
                 for key in keys {
-                    tx.prepare_cached("DELETE FROM spin_key_value WHERE store=$1 AND key=$2")?
-                        .execute(params![label, key])?;
+                    tx.prepare_cached(DELETE)?.execute(params![label, key])?;
                 }
                 tx.commit()
             }),
@@ -482,9 +483,7 @@ impl KeyValueStore {
                 let result = Self::sqlite(connection, |c| {
                     let tx = c.transaction()?;
                     let value: Option<Vec<u8>> = tx
-                        .prepare_cached(
-                            "SELECT value FROM spin_key_value WHERE store=$1 AND key=$2",
-                        )?
+                        .prepare_cached(SELECT_VALUE)?
                         .query_row(params![label, key], |row| row.get(0))
                         .optional()?;
                     let current = match value.as_deref().map(counter_value) {
@@ -493,11 +492,8 @@ impl KeyValueStore {
                         Some(Err(_)) => return Ok(Err("incorrect length".to_owned())),
                     };
                     let next = current.wrapping_add(delta);
-                    tx.prepare_cached(
-                        "INSERT INTO spin_key_value (store, key, value) VALUES ($1, $2, $3)
-                         ON CONFLICT(store, key) DO UPDATE SET value=$3",
-                    )?
-                    .execute(params![label, key, next.to_le_bytes()])?;
+                    tx.prepare_cached(UPSERT)?
+                        .execute(params![label, key, next.to_le_bytes()])?;
                     tx.commit()?;
                     Ok(Ok(next))
                 });
@@ -574,10 +570,7 @@ impl KeyValueStore {
                     None => {
                         let tx = c.transaction()?;
                         let rows = tx
-                            .prepare_cached(
-                                "INSERT INTO spin_key_value (store, key, value) VALUES ($1, $2, $3)
-                                 ON CONFLICT(store, key) DO UPDATE SET value=$3",
-                            )?
+                            .prepare_cached(UPSERT)?
                             .execute(params![label, key, value])?;
                         tx.commit()?;
                         Ok(rows)
